@@ -1,0 +1,411 @@
+// Package greylist is the greylisting check: the first attempt of an unknown
+// (client network, sender, recipient) triplet is deferred; a retry after the
+// delay passes. Legitimate MTAs retry (RFC 5321 section 4.5.4.1); spam
+// cannons mostly do not.
+//
+// Name: greylist
+//
+// What it does: see README.md in this folder for the decision table.
+//
+// Config: [greylist] (Config, docs/config.md).
+//
+// Replies: DEFER_IF_PERMIT 4.2.0 Greylisted, retry after N seconds (N is the
+// real time left); on the first pass PREPEND X-Greylist: delayed N seconds.
+//
+// Metrics: tempfail_greylist_* (metrics.go).
+package greylist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/tempfail/tempfail/internal/engine"
+	"github.com/tempfail/tempfail/internal/policy"
+	"github.com/tempfail/tempfail/internal/reply"
+	"github.com/tempfail/tempfail/internal/store"
+)
+
+// Name is the check's name in logs, metrics and verdicts.
+const Name = "greylist"
+
+// Reasons this check gives, machine-readable.
+const (
+	ReasonNewTriplet      = "new_triplet"
+	ReasonRetryTooEarly   = "retry_too_early"
+	ReasonRetryWindowOver = "retry_window_expired"
+	ReasonPendingCap      = "pending_cap"
+	ReasonPassed          = "passed"
+	ReasonKnown           = "known_triplet"
+	ReasonAutoAllowlist   = "auto_allowlist"
+	ReasonExemptSASL      = "exempt_sasl"
+	ReasonExemptClient    = "exempt_client"
+	ReasonExemptSender    = "exempt_sender"
+	ReasonExemptRecipient = "exempt_recipient"
+	ReasonDeferredToData  = "deferred_to_data"
+	ReasonGreylistedData  = "greylisted_at_data"
+)
+
+// ClientMatcher matches a client by address and by Postfix's verified
+// client_name (never the unverified reverse_client_name).
+type ClientMatcher interface {
+	Match(ip netip.Addr, verifiedName string) (entry string, ok bool)
+}
+
+// AddressMatcher matches an e-mail address (or its domain).
+type AddressMatcher interface {
+	Match(addr string) (entry string, ok bool)
+}
+
+// Exemptions are the lists a request is checked against before greylisting.
+// A nil matcher matches nothing.
+type Exemptions struct {
+	Clients    ClientMatcher
+	Senders    AddressMatcher
+	Recipients AddressMatcher
+}
+
+// Check is the greylisting check.
+type Check struct {
+	cfg Config
+	st  store.Store
+	ex  Exemptions
+	m   *Metrics
+}
+
+// New returns the check. cfg must have passed Validate.
+func New(cfg Config, st store.Store, ex Exemptions, m *Metrics) *Check {
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &Check{cfg: cfg, st: st, ex: ex, m: m}
+}
+
+// Name implements engine.Check.
+func (g *Check) Name() string { return Name }
+
+// txnState is what greylisting keeps per SMTP transaction.
+type txnState struct {
+	prepended bool
+	// passAt is the latest instant at which every recipient greylisted in
+	// this transaction would pass (defer_at = "data").
+	passAt time.Time
+	held   int // recipients greylisted in this transaction
+}
+
+func (g *Check) txn(c *engine.Call) txnState {
+	if c.Txn == nil {
+		return txnState{}
+	}
+	s, _ := c.Txn.Get(Name).(txnState)
+	return s
+}
+
+func (g *Check) updateTxn(c *engine.Call, f func(*txnState)) {
+	if c.Txn == nil || c.Req.DryRun {
+		return
+	}
+	c.Txn.Update(Name, func(old any) any {
+		s, _ := old.(txnState)
+		f(&s)
+		return s
+	})
+}
+
+// Check implements engine.Check.
+func (g *Check) Check(ctx context.Context, c *engine.Call) (policy.Verdict, error) {
+	r := c.Req
+	switch r.State {
+	case policy.StateRcpt:
+	case policy.StateData:
+		if g.cfg.DeferAt == "data" {
+			return g.atData(c), nil
+		}
+		return policy.Verdict{}, nil
+	default:
+		return policy.Verdict{}, nil
+	}
+	if v, ok := g.exempt(c); ok {
+		return v, nil
+	}
+	net := ClientNet(r.Client, g.cfg.IPv4Prefix, g.cfg.IPv6Prefix)
+	if ok, err := g.allowlisted(ctx, c, net); err != nil {
+		return policy.Verdict{}, err
+	} else if ok {
+		return g.trusted(c, policy.Verdict{Reason: ReasonAutoAllowlist}), nil
+	}
+	v, err := g.triplet(ctx, c, net)
+	if err != nil {
+		return policy.Verdict{}, err
+	}
+	g.m.Outcomes.WithLabelValues(v.Reason).Inc()
+	if g.cfg.DeferAt == "data" && v.Temporary() {
+		// Remember, let this recipient through for now, decide at DATA so
+		// that a message is never half accepted.
+		wait := v.Wait
+		g.updateTxn(c, func(s *txnState) {
+			s.held++
+			if at := c.Now.Add(wait); at.After(s.passAt) {
+				s.passAt = at
+			}
+		})
+		return policy.Verdict{Reason: ReasonDeferredToData}, nil
+	}
+	return v, nil
+}
+
+func (g *Check) exempt(c *engine.Call) (policy.Verdict, bool) {
+	r := c.Req
+	var reason, entry string
+	switch {
+	case r.Authenticated():
+		reason, entry = ReasonExemptSASL, "sasl_username="+r.SASLUsername
+	default:
+		if m := g.ex.Clients; m != nil {
+			if e, ok := m.Match(r.Client, verified(r.ClientName)); ok {
+				reason, entry = ReasonExemptClient, e
+				break
+			}
+		}
+		if m := g.ex.Recipients; m != nil {
+			if e, ok := m.Match(r.Recipient); ok {
+				reason, entry = ReasonExemptRecipient, e
+				break
+			}
+		}
+		if m := g.ex.Senders; m != nil && r.Sender != "" {
+			// Try the address as sent, then without its BATV/SRS wrapping,
+			// so "prvs=TAG=billing@vendor.example" matches its entry.
+			if e, ok := m.Match(r.Sender); ok {
+				reason, entry = ReasonExemptSender, e
+			} else if e, ok := m.Match(unwrapSender(r.Sender)); ok {
+				reason, entry = ReasonExemptSender, e
+			}
+		}
+	}
+	if reason == "" {
+		return policy.Verdict{}, false
+	}
+	if reason != ReasonExemptSASL {
+		entry = "list entry " + entry
+	}
+	return g.trusted(c, policy.Verdict{Reason: reason, Detail: entry}), true
+}
+
+// verified returns Postfix's client_name unless it is "unknown".
+func verified(name string) string {
+	if strings.EqualFold(name, "unknown") {
+		return ""
+	}
+	return name
+}
+
+func (g *Check) trusted(c *engine.Call, v policy.Verdict) policy.Verdict {
+	c.Facts.Trusted = true
+	c.Facts.TrustedBy = Name + ":" + v.Reason
+	v.Check = Name
+	return v
+}
+
+// allowlisted reports whether net is on the auto-allowlist, refreshing its
+// expiry at most once per counting interval so busy networks do not write
+// on every request.
+func (g *Check) allowlisted(ctx context.Context, c *engine.Call, net string) (bool, error) {
+	if g.cfg.AutoAllowlist == 0 {
+		return false, nil
+	}
+	key := allowKey(net)
+	b, _, err := g.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("greylist: read auto-allowlist %s: %w", net, err)
+	}
+	a, ok := decodeAllow(b)
+	if !ok || int(a.count) < g.cfg.AutoAllowlist {
+		return false, nil
+	}
+	if !c.Req.DryRun && c.Now.Unix()-a.counted >= int64(g.cfg.AutoAllowlistInterval.D()/time.Second) {
+		na := allowRec{count: a.count, counted: c.Now.Unix()}
+		// A lost race only means another request refreshed it.
+		if _, err := g.st.CompareAndSwap(ctx, key, b, na.encode(), c.Now.Add(g.cfg.MaxAge.D())); err != nil {
+			return false, fmt.Errorf("greylist: refresh auto-allowlist %s: %w", net, err)
+		}
+	}
+	return true, nil
+}
+
+// countPass adds one pass to the network's auto-allowlist count, at most
+// one per interval, so one busy sender cannot allowlist itself in a minute.
+func (g *Check) countPass(ctx context.Context, c *engine.Call, net string) error {
+	if g.cfg.AutoAllowlist == 0 || c.Req.DryRun {
+		return nil
+	}
+	key := allowKey(net)
+	for try := 0; try < 4; try++ {
+		b, _, err := g.st.Get(ctx, key)
+		var a allowRec
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			b = nil
+		case err != nil:
+			return fmt.Errorf("greylist: read auto-allowlist %s: %w", net, err)
+		default:
+			a, _ = decodeAllow(b)
+			if a.count > 0 && c.Now.Unix()-a.counted < int64(g.cfg.AutoAllowlistInterval.D()/time.Second) {
+				return nil
+			}
+		}
+		na := allowRec{count: a.count + 1, counted: c.Now.Unix()}
+		ok, err := g.st.CompareAndSwap(ctx, key, b, na.encode(), c.Now.Add(g.cfg.MaxAge.D()))
+		if err != nil {
+			return fmt.Errorf("greylist: update auto-allowlist %s: %w", net, err)
+		}
+		if ok {
+			if int(na.count) == g.cfg.AutoAllowlist {
+				g.m.Allowlisted.Inc()
+			}
+			return nil
+		}
+	}
+	return nil // contended: another request of the same network counted
+}
+
+// triplet applies the greylisting timing rules to one triplet.
+func (g *Check) triplet(ctx context.Context, c *engine.Call, net string) (policy.Verdict, error) {
+	r := c.Req
+	key := tripletKey(net, NormalizeSender(r.Sender), r.Recipient)
+	now := c.Now.Unix()
+	delay := int64(g.cfg.Delay.D() / time.Second)
+	window := int64(g.cfg.RetryWindow.D() / time.Second)
+
+	for try := 0; ; try++ {
+		b, _, err := g.st.Get(ctx, key)
+		var t triplet
+		found := true
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			found, b = false, nil
+		case err != nil:
+			return policy.Verdict{}, fmt.Errorf("greylist: read triplet: %w", err)
+		default:
+			// A value that does not decode starts over, replacing it.
+			t, found = decodeTriplet(b)
+		}
+		var (
+			v      policy.Verdict
+			next   []byte
+			expire time.Time
+		)
+		switch {
+		case found && t.passed != 0:
+			// Known and passed before: no delay. Refresh its age at most
+			// hourly; max_age counts from the last mail.
+			v = g.trusted(c, policy.Verdict{Reason: ReasonKnown})
+			if now-t.passed >= 3600 {
+				next, expire = triplet{t.first, now}.encode(), c.Now.Add(g.cfg.MaxAge.D())
+			}
+		case found && now-t.first < delay:
+			v = g.deferFor(delay-(now-t.first), ReasonRetryTooEarly)
+		case found && now-t.first <= window:
+			waited := now - t.first
+			v = g.pass(c, waited)
+			next, expire = triplet{t.first, now}.encode(), c.Now.Add(g.cfg.MaxAge.D())
+		default:
+			reason := ReasonNewTriplet
+			if found {
+				reason = ReasonRetryWindowOver
+			}
+			v = g.deferFor(delay, reason)
+			if !r.DryRun {
+				full, err := g.pendingFull(ctx, c, net, b == nil)
+				if err != nil {
+					return policy.Verdict{}, err
+				}
+				if full {
+					g.m.PendingCapped.Inc()
+					v.Reason = ReasonPendingCap
+					return v, nil
+				}
+			}
+			next, expire = triplet{first: now}.encode(), c.Now.Add(g.cfg.RetryWindow.D())
+		}
+		if next == nil || r.DryRun {
+			return v, nil
+		}
+		ok, err := g.st.CompareAndSwap(ctx, key, b, next, expire)
+		if err != nil {
+			return policy.Verdict{}, fmt.Errorf("greylist: write triplet: %w", err)
+		}
+		if ok {
+			if v.Reason == ReasonPassed {
+				g.m.DelayUntilPass.Observe(float64(now - t.first))
+				if err := g.countPass(ctx, c, net); err != nil {
+					return policy.Verdict{}, err
+				}
+			}
+			return v, nil
+		}
+		if try >= 3 {
+			// Another request of the same triplet is racing us (two
+			// recipients' smtpd processes): its answer is as good as ours.
+			return v, nil
+		}
+	}
+}
+
+// pendingFull counts a new waiting triplet for its network and reports
+// whether the network is over its cap.
+func (g *Check) pendingFull(ctx context.Context, c *engine.Call, net string, fresh bool) (bool, error) {
+	if !fresh {
+		return false, nil // replacing an expired record does not add one
+	}
+	n, err := g.st.Incr(ctx, pendingKey(net), 1, c.Now.Add(g.cfg.RetryWindow.D()))
+	if err != nil {
+		return false, fmt.Errorf("greylist: count pending for %s: %w", net, err)
+	}
+	return n > int64(g.cfg.MaxPendingPerNetwork), nil
+}
+
+func (g *Check) deferFor(wait int64, reason string) policy.Verdict {
+	if wait < 1 {
+		wait = 1
+	}
+	return policy.Verdict{
+		Action:   policy.DeferIfPermit,
+		Enhanced: reply.GreylistEnhanced,
+		Text:     fill(g.cfg.Text, wait),
+		Check:    Name,
+		Reason:   reason,
+		Wait:     time.Duration(wait) * time.Second,
+	}
+}
+
+func (g *Check) pass(c *engine.Call, waited int64) policy.Verdict {
+	v := g.trusted(c, policy.Verdict{Reason: ReasonPassed})
+	if !g.cfg.AddHeader || g.txn(c).prepended {
+		return v
+	}
+	g.updateTxn(c, func(s *txnState) { s.prepended = true })
+	v.Action = policy.Prepend
+	v.Text = fill(g.cfg.Header, waited)
+	return v
+}
+
+// atData defers the whole message when any recipient was greylisted in this
+// transaction (defer_at = "data").
+func (g *Check) atData(c *engine.Call) policy.Verdict {
+	s := g.txn(c)
+	if s.held == 0 {
+		return policy.Verdict{}
+	}
+	wait := int64(math.Ceil(s.passAt.Sub(c.Now).Seconds()))
+	v := g.deferFor(wait, ReasonGreylistedData)
+	g.m.Outcomes.WithLabelValues(v.Reason).Inc()
+	return v
+}

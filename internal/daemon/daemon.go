@@ -1,0 +1,207 @@
+// Package daemon wires `tempfail serve` together: store, engine, checks,
+// front-end listeners, metrics endpoint, reload and drain. It holds no
+// policy; the command line and the integration tests both drive it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tempfail/tempfail/internal/checks"
+	"github.com/tempfail/tempfail/internal/config"
+	"github.com/tempfail/tempfail/internal/engine"
+	"github.com/tempfail/tempfail/internal/policy"
+	"github.com/tempfail/tempfail/internal/postfixpolicy"
+	"github.com/tempfail/tempfail/internal/reply"
+	"github.com/tempfail/tempfail/internal/store"
+	"github.com/tempfail/tempfail/internal/store/boltstore"
+)
+
+// DBFile is the embedded store's file name inside data_dir.
+const DBFile = "tempfail.db"
+
+// Daemon is a running policy server.
+type Daemon struct {
+	log   *slog.Logger
+	level *slog.LevelVar
+
+	mu  sync.Mutex // guards cfg during reload
+	cfg *config.Config
+
+	reg      *prometheus.Registry
+	store    store.Store
+	engine   *engine.Engine
+	emetrics *engine.Metrics
+	cmetrics *checks.Metrics
+	policy   *postfixpolicy.Server
+	metrics  *http.Server
+
+	listeners []net.Listener
+	serving   sync.WaitGroup
+}
+
+// New opens the store and builds the engine; it does not listen yet.
+func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, error) {
+	d := &Daemon{cfg: cfg, log: log, level: level, reg: prometheus.NewRegistry()}
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, DBFile)
+	sm := newStoreMetrics(d.reg)
+	st, err := boltstore.Open(boltstore.Options{
+		Path:          path,
+		FlushInterval: cfg.Store.FlushInterval.D(),
+		Logger:        log,
+		OnFlush:       sm.onFlush,
+		OnSweep:       sm.onSweep,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	d.store = instrument(st, sm)
+	d.emetrics = engine.NewMetrics(d.reg)
+	d.cmetrics = checks.NewMetrics(d.reg)
+
+	chain, err := checks.Build(cfg, d.store, d.cmetrics)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.engine = engine.New(d.engineOptions(cfg, chain))
+	d.policy = postfixpolicy.NewServer(postfixpolicy.Options{MaxConns: cfg.MaxConnections}, d.engine, log, d.reg)
+	log.Info("store opened", "path", path, "flush_interval", cfg.Store.FlushInterval.String())
+	return d, nil
+}
+
+func (d *Daemon) engineOptions(cfg *config.Config, chain []engine.Check) engine.Options {
+	onErr := policy.Verdict{Action: policy.Dunno}
+	if cfg.OnError == "defer" {
+		// 451 4.3.0: "local error in processing", other mail system status.
+		onErr = policy.Verdict{Action: policy.Reply, Code: reply.CodeLocalError, Enhanced: "4.3.0", Text: "Temporary policy service problem, try again later"}
+	}
+	return engine.Options{
+		Checks:  chain,
+		Timeout: cfg.RequestTimeout.D(),
+		OnError: onErr,
+		Logger:  d.log,
+		Metrics: d.emetrics,
+	}
+}
+
+// Start opens every listener and serves in the background. It fails
+// without serving anything if any address cannot be opened.
+func (d *Daemon) Start() error {
+	for _, a := range d.cfg.Listen {
+		l, err := postfixpolicy.Listen(a)
+		if err != nil {
+			for _, o := range d.listeners {
+				o.Close()
+			}
+			return fmt.Errorf("listen %s: %w", a, err)
+		}
+		d.listeners = append(d.listeners, l)
+	}
+	if a := d.cfg.MetricsListen; a != "" {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			for _, o := range d.listeners {
+				o.Close()
+			}
+			return fmt.Errorf("metrics_listen %s: %w", a, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
+		d.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := d.metrics.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("metrics server stopped", "error", err)
+			}
+		}()
+		d.log.Info("metrics listening", "addr", l.Addr().String())
+	}
+	for _, l := range d.listeners {
+		d.serving.Add(1)
+		go func(l net.Listener) {
+			defer d.serving.Done()
+			if err := d.policy.Serve(l); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, postfixpolicy.ErrServerClosed) {
+				d.log.Error("policy listener stopped", "addr", l.Addr().String(), "error", err)
+			}
+		}(l)
+		d.log.Info("policy server listening", "addr", addrString(l))
+	}
+	return nil
+}
+
+func addrString(l net.Listener) string {
+	if l.Addr().Network() == "unix" {
+		return "unix:" + l.Addr().String()
+	}
+	return l.Addr().String()
+}
+
+// Addrs returns the listening addresses (useful with port 0 in tests).
+func (d *Daemon) Addrs() []string {
+	var out []string
+	for _, l := range d.listeners {
+		out = append(out, addrString(l))
+	}
+	return out
+}
+
+// Engine exposes the engine, for tests and tools.
+func (d *Daemon) Engine() *engine.Engine { return d.engine }
+
+// Reload applies a new config: checks, lists, timeouts, log level. Listen
+// addresses, data_dir and metrics_listen need a restart; a change is logged.
+// On error nothing changes.
+func (d *Daemon) Reload(cfg *config.Config) error {
+	chain, err := checks.Build(cfg, d.store, d.cmetrics)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.cfg
+	d.cfg = cfg
+	d.mu.Unlock()
+	if fmt.Sprint(old.Listen) != fmt.Sprint(cfg.Listen) || old.DataDir != cfg.DataDir ||
+		old.MetricsListen != cfg.MetricsListen || old.Store != cfg.Store || old.MaxConnections != cfg.MaxConnections {
+		d.log.Warn("listen, data_dir, metrics_listen, max_connections and [store] changes take effect after a restart")
+	}
+	d.level.Set(ParseLevel(cfg.Log.Level))
+	d.engine.Reload(d.engineOptions(cfg, chain))
+	return nil
+}
+
+// Shutdown stops accepting, lets in-flight requests finish (until ctx
+// expires), then flushes and closes the store.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	err := d.policy.Shutdown(ctx)
+	d.serving.Wait()
+	if d.metrics != nil {
+		d.metrics.Shutdown(ctx)
+	}
+	if cerr := d.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// CheckConfig builds the check chain from cfg without opening anything, so
+// `serve --check-config` reports list-file errors as a start would.
+func CheckConfig(cfg *config.Config) ([]engine.Check, error) {
+	return checks.Build(cfg, nil, checks.NewMetrics(nil))
+}

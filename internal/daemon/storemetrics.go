@@ -1,0 +1,130 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tempfail/tempfail/internal/store"
+)
+
+// storeMetrics times every store operation and counts failures, whatever
+// the store behind it.
+type storeMetrics struct {
+	ops     *prometheus.HistogramVec
+	errs    *prometheus.CounterVec
+	flushes *prometheus.HistogramVec
+	flushed prometheus.Counter
+	swept   prometheus.Counter
+}
+
+func newStoreMetrics(reg prometheus.Registerer) *storeMetrics {
+	m := &storeMetrics{
+		ops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tempfail_store_operation_duration_seconds",
+			Help:    "Latency of store operations by operation.",
+			Buckets: []float64{.000001, .000005, .00001, .00005, .0001, .0005, .001, .005, .01, .1},
+		}, []string{"op"}),
+		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tempfail_store_errors_total",
+			Help: "Failed store operations by operation (flush: background group commit).",
+		}, []string{"op"}),
+		flushes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tempfail_store_flush_duration_seconds",
+			Help:    "Duration of group commits of the embedded store.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"result"}),
+		flushed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tempfail_store_flushed_keys_total",
+			Help: "Keys written or deleted by group commits.",
+		}),
+		swept: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tempfail_store_expired_keys_removed_total",
+			Help: "Expired keys removed by the incremental sweeper.",
+		}),
+	}
+	reg.MustRegister(m.ops, m.errs, m.flushes, m.flushed, m.swept)
+	return m
+}
+
+func (m *storeMetrics) onFlush(n int, d time.Duration, err error) {
+	if err != nil {
+		m.errs.WithLabelValues("flush").Inc()
+		m.flushes.WithLabelValues("error").Observe(d.Seconds())
+		return
+	}
+	m.flushes.WithLabelValues("ok").Observe(d.Seconds())
+	m.flushed.Add(float64(n))
+}
+
+func (m *storeMetrics) onSweep(scanned, removed int, d time.Duration, err error) {
+	if err != nil {
+		m.errs.WithLabelValues("sweep").Inc()
+		return
+	}
+	m.swept.Add(float64(removed))
+}
+
+type instrumented struct {
+	s store.Store
+	m *storeMetrics
+	// observers are resolved once: WithLabelValues per call would cost a
+	// map lookup and a lock on the hot path.
+	get, put, del, cas, incr      prometheus.Observer
+	eget, eput, edel, ecas, eincr prometheus.Counter
+}
+
+func instrument(s store.Store, m *storeMetrics) store.Store {
+	return &instrumented{s: s, m: m,
+		get: m.ops.WithLabelValues("get"), put: m.ops.WithLabelValues("put"), del: m.ops.WithLabelValues("delete"),
+		cas: m.ops.WithLabelValues("cas"), incr: m.ops.WithLabelValues("incr"),
+		eget: m.errs.WithLabelValues("get"), eput: m.errs.WithLabelValues("put"), edel: m.errs.WithLabelValues("delete"),
+		ecas: m.errs.WithLabelValues("cas"), eincr: m.errs.WithLabelValues("incr"),
+	}
+}
+
+func done(o prometheus.Observer, c prometheus.Counter, t0 time.Time, err error) {
+	o.Observe(time.Since(t0).Seconds())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		c.Inc()
+	}
+}
+
+func (i *instrumented) Get(ctx context.Context, key string) ([]byte, time.Time, error) {
+	t0 := time.Now()
+	v, e, err := i.s.Get(ctx, key)
+	done(i.get, i.eget, t0, err)
+	return v, e, err
+}
+
+func (i *instrumented) Put(ctx context.Context, key string, value []byte, exp time.Time) error {
+	t0 := time.Now()
+	err := i.s.Put(ctx, key, value, exp)
+	done(i.put, i.eput, t0, err)
+	return err
+}
+
+func (i *instrumented) Delete(ctx context.Context, key string) error {
+	t0 := time.Now()
+	err := i.s.Delete(ctx, key)
+	done(i.del, i.edel, t0, err)
+	return err
+}
+
+func (i *instrumented) CompareAndSwap(ctx context.Context, key string, old, new []byte, exp time.Time) (bool, error) {
+	t0 := time.Now()
+	ok, err := i.s.CompareAndSwap(ctx, key, old, new, exp)
+	done(i.cas, i.ecas, t0, err)
+	return ok, err
+}
+
+func (i *instrumented) Incr(ctx context.Context, key string, delta int64, exp time.Time) (int64, error) {
+	t0 := time.Now()
+	n, err := i.s.Incr(ctx, key, delta, exp)
+	done(i.incr, i.eincr, t0, err)
+	return n, err
+}
+
+func (i *instrumented) Close() error { return i.s.Close() }

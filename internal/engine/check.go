@@ -1,0 +1,56 @@
+// Package engine runs every request through the fixed-order chain of checks
+// and turns internal trouble into a safe answer.
+//
+// Request -> Call{Req, Facts, Txn} -> check 1, check 2, ... -> Verdict.
+//
+// The first check that answers with a final action (defer, reject, hold, ...)
+// ends the chain. Non-final answers (DUNNO with a reason, PREPEND, WARN,
+// INFO) are remembered and the chain goes on; the first of them is returned
+// when nobody decides, so "exempt: authenticated" or the X-Greylist header
+// still reach the MTA and the log.
+//
+// A store error, a deadline overrun or a panic in a check never becomes a
+// mail outage: the engine answers its OnError verdict (DUNNO by default),
+// counts it and logs it.
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/tempfail/tempfail/internal/policy"
+)
+
+// Check is one policy check. Every check package exports a type that
+// satisfies it; the order is fixed in one place (package checks).
+type Check interface {
+	// Name is the check's stable name, used in logs, metrics and verdicts.
+	Name() string
+	// Check looks at one request. It returns a verdict (Action Dunno with an
+	// empty Reason means "no opinion") or an error for internal trouble,
+	// which the engine turns into its OnError verdict.
+	Check(ctx context.Context, c *Call) (policy.Verdict, error)
+}
+
+// Call is everything a check sees for one request.
+type Call struct {
+	Req *policy.Request
+	// Facts are computed lazily, at most once per request, and shared by
+	// every check.
+	Facts *Facts
+	// Txn is the state of this SMTP transaction (Postfix instance), shared
+	// by every request of the transaction; nil when the MTA sent no instance.
+	Txn *Txn
+	// Now is the request's clock reading; checks use it instead of
+	// time.Now so one request sees one instant.
+	Now time.Time
+}
+
+// final reports whether an action ends the chain.
+func final(a policy.Action) bool {
+	switch a {
+	case policy.Dunno, policy.Prepend, policy.Warn, policy.Info:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/tempfail/tempfail/internal/policy"
+)
+
+// Options configure an Engine. Checks, Timeout and OnError can be replaced
+// at run time with Reload.
+type Options struct {
+	Checks []Check
+	// Timeout bounds one request, all checks included. It must stay well
+	// inside the MTA's own policy timeout (Postfix: smtpd_policy_service_timeout,
+	// 100s) so that we, not Postfix, decide what happens on overrun.
+	Timeout time.Duration
+	// OnError is answered for a store error, deadline overrun or panic.
+	// The default, DUNNO, lets the rest of the MTA's restrictions decide:
+	// internal trouble must never turn into a mail outage.
+	OnError policy.Verdict
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// Now is the clock; nil means time.Now. Tests use a fake.
+	Now func() time.Time
+}
+
+// DefaultTimeout is the per-request deadline when none is configured.
+const DefaultTimeout = 5 * time.Second
+
+// Engine answers policy requests. It is safe for concurrent use.
+type Engine struct {
+	opts atomic.Pointer[Options]
+	txns *txnTable
+}
+
+// New returns an engine running opts.Checks in order.
+func New(opts Options) *Engine {
+	e := &Engine{txns: newTxnTable(10*time.Minute, 1<<20)}
+	e.Reload(opts)
+	return e
+}
+
+// Reload swaps checks and settings without disturbing requests in flight:
+// a request runs to the end with the chain it started with.
+func (e *Engine) Reload(opts Options) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	e.opts.Store(&opts)
+}
+
+// Transactions reports how many transactions are being tracked.
+func (e *Engine) Transactions() int { return e.txns.len() }
+
+type outcome struct {
+	v   policy.Verdict
+	err error
+	// by names the check that failed when err is set.
+	by   string
+	kind string // "error" or "panic"
+}
+
+// Decide runs the chain for one request. It always returns within the
+// configured timeout (plus scheduling noise), whatever the checks do.
+func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict {
+	o := e.opts.Load()
+	start := o.Now()
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+
+	c := &Call{Req: req, Facts: &Facts{}, Now: start}
+	if req.Instance != "" {
+		c.Txn = e.txns.get(req.Instance, start)
+	}
+
+	// The chain runs in its own goroutine so that a check stuck in a
+	// syscall or a bug cannot hold the MTA past our deadline. The channel
+	// is buffered: a late chain finishes into it and is collected.
+	done := make(chan outcome, 1)
+	go func() { done <- e.run(ctx, o, c) }()
+
+	var out outcome
+	select {
+	case out = <-done:
+	case <-ctx.Done():
+		out = outcome{err: ctx.Err(), kind: "deadline", by: "engine"}
+	}
+	v := out.v
+	if out.err != nil {
+		v = o.OnError
+		v.Check = out.by
+		v.Reason = "internal_" + out.kind
+		o.Metrics.Errors.WithLabelValues(out.by, out.kind).Inc()
+		o.Logger.LogAttrs(ctx, slog.LevelError, "check failed; answering on_error",
+			slog.String("check", out.by), slog.String("kind", out.kind),
+			slog.String("error", out.err.Error()), slog.String("instance", req.Instance),
+			slog.String("client", req.ClientAddress), slog.String("action", v.Line()))
+	}
+	if req.State == policy.StateEndOfMessage && req.Instance != "" {
+		e.txns.drop(req.Instance)
+	}
+	d := o.Now().Sub(start)
+	o.Metrics.observe(v, d)
+	e.logDecision(ctx, o, req, v, d)
+	return v
+}
+
+// run executes the chain; it recovers a panicking check.
+func (e *Engine) run(ctx context.Context, o *Options, c *Call) (out outcome) {
+	var current string
+	defer func() {
+		if r := recover(); r != nil {
+			out = outcome{err: fmt.Errorf("panic: %v\n%s", r, debug.Stack()), by: current, kind: "panic"}
+		}
+	}()
+	var soft policy.Verdict // first non-final answer with something to say
+	for _, ch := range o.Checks {
+		if err := ctx.Err(); err != nil {
+			return outcome{err: err, by: current, kind: "deadline"}
+		}
+		current = ch.Name()
+		v, err := ch.Check(ctx, c)
+		if err != nil {
+			return outcome{err: fmt.Errorf("%s: %w", current, err), by: current, kind: "error"}
+		}
+		if v.Check == "" && (v.Action != policy.Dunno || v.Reason != "") {
+			v.Check = current
+		}
+		if final(v.Action) {
+			return outcome{v: v}
+		}
+		if soft.Check == "" || (soft.Action == policy.Dunno && v.Action != policy.Dunno) {
+			if v.Check != "" {
+				soft = v
+			}
+		}
+	}
+	return outcome{v: soft}
+}
+
+func (e *Engine) logDecision(ctx context.Context, o *Options, r *policy.Request, v policy.Verdict, d time.Duration) {
+	level := slog.LevelInfo
+	if v.Action == policy.Dunno && v.Check == "" {
+		// Nothing had an opinion (e.g. a CONNECT request): keep the info
+		// log to decisions that a person may want to look up.
+		level = slog.LevelDebug
+	}
+	if !o.Logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("state", string(r.State)),
+		slog.String("queue_id", r.QueueID),
+		slog.String("instance", r.Instance),
+		slog.String("client", r.ClientAddress),
+		slog.String("client_name", r.ClientName),
+		slog.String("helo", r.HeloName),
+		slog.String("sender", r.Sender),
+		slog.String("recipient", r.Recipient),
+	}
+	if r.SASLUsername != "" {
+		attrs = append(attrs, slog.String("sasl_username", r.SASLUsername))
+	}
+	if r.DryRun {
+		attrs = append(attrs, slog.Bool("dry_run", true))
+	}
+	attrs = append(attrs,
+		slog.String("check", v.Check),
+		slog.String("reason", v.Reason),
+		slog.String("action", v.Line()),
+		slog.Duration("took", d))
+	o.Logger.LogAttrs(ctx, level, "decision", attrs...)
+}
+
+// actionLabel is the metrics label for an action: the keyword, or the
+// basic code for an explicit reply.
+func actionLabel(v policy.Verdict) string {
+	if v.Action == policy.Reply {
+		return strconv.Itoa(v.Code)
+	}
+	return v.Action.String()
+}

@@ -1,0 +1,160 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tempfail/tempfail/internal/store"
+)
+
+// Get implements store.Store.
+func (s *Store) Get(_ context.Context, key string) ([]byte, time.Time, error) {
+	if err := store.CheckKey(key); err != nil {
+		return nil, time.Time{}, err
+	}
+	val, exp, live, err := s.current(key)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if !live {
+		return nil, time.Time{}, store.ErrNotFound
+	}
+	// Overlay records are shared and immutable; the caller owns its copy.
+	return append([]byte{}, val...), time.Unix(0, exp), nil
+}
+
+// current returns key's live value and expiry. val may alias an overlay
+// record and must not be modified. Writers call it under the key's stripe
+// lock, which makes what it returns the state their write replaces: the
+// flusher only moves records from the overlay to bbolt, and the sweeper only
+// removes keys that read as missing anyway.
+func (s *Store) current(key string) (val []byte, exp int64, live bool, err error) {
+	rec, found, err := s.ov.get(key)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	now := s.now().UnixNano()
+	if found {
+		if rec == nil || recordExp(rec) <= now {
+			return nil, 0, false, nil
+		}
+		return rec[headerLen:], recordExp(rec), true, nil
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		rec := tx.Bucket(kvBucket).Get([]byte(key))
+		if rec == nil {
+			return nil
+		}
+		if len(rec) < headerLen {
+			return fmt.Errorf("corrupt record of %d bytes", len(rec))
+		}
+		if exp = recordExp(rec); exp > now {
+			// bbolt's memory is only valid inside the transaction.
+			val, live = append([]byte{}, rec[headerLen:]...), true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, false, boltErr("get", key, err)
+	}
+	return val, exp, live, nil
+}
+
+// write stores rec (nil: delete) for key; the caller holds its stripe lock.
+func (s *Store) write(key string, rec []byte) error {
+	if rec != nil && recordExp(rec) <= s.now().UnixNano() {
+		// Already expired: a tombstone hides the old value just the same
+		// and keeps a dead record off the disk.
+		rec = nil
+	}
+	n, err := s.ov.set(key, rec)
+	if err != nil {
+		return err
+	}
+	if n >= s.opts.MaxPending {
+		select {
+		case s.kick <- struct{}{}:
+		default: // a kick is already pending
+		}
+	}
+	return nil
+}
+
+// Put implements store.Store.
+func (s *Store) Put(_ context.Context, key string, value []byte, expires time.Time) error {
+	if err := store.CheckKey(key); err != nil {
+		return err
+	}
+	rec := encode(value, unixNano(expires))
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	return s.write(key, rec)
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(_ context.Context, key string) error {
+	if err := store.CheckKey(key); err != nil {
+		return err
+	}
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	return s.write(key, nil)
+}
+
+// CompareAndSwap implements store.Store.
+func (s *Store) CompareAndSwap(_ context.Context, key string, old, new []byte, expires time.Time) (bool, error) {
+	if err := store.CheckKey(key); err != nil {
+		return false, err
+	}
+	rec := encode(new, unixNano(expires))
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	val, _, live, err := s.current(key)
+	if err != nil {
+		return false, err
+	}
+	if old == nil && live || old != nil && (!live || !bytes.Equal(val, old)) {
+		return false, nil
+	}
+	if err := s.write(key, rec); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Incr implements store.Store.
+func (s *Store) Incr(_ context.Context, key string, delta int64, expires time.Time) (int64, error) {
+	if err := store.CheckKey(key); err != nil {
+		return 0, err
+	}
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	val, exp, live, err := s.current(key)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if live {
+		if n, err = store.ParseCounter(val); err != nil {
+			return 0, fmt.Errorf("boltstore: incr %q: %w", key, err)
+		}
+	} else {
+		exp = unixNano(expires)
+	}
+	if n, err = store.AddCounter(n, delta); err != nil {
+		return 0, fmt.Errorf("boltstore: incr %q by %d: %w", key, delta, err)
+	}
+	const maxDigits = 20 // "-9223372036854775808"
+	if err := s.write(key, store.AppendCounter(newRecord(exp, maxDigits), n)); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
