@@ -110,6 +110,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
+	defer startProfile()()
 	d, err := daemon.New(cfg, log, level)
 	if err != nil {
 		log.Error("cannot start", "error", err)

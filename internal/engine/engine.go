@@ -70,38 +70,40 @@ func (e *Engine) Transactions() int { return e.txns.len() }
 type outcome struct {
 	v   policy.Verdict
 	err error
-	// by names the check that failed when err is set.
+	// by names the check that failed when err is set, else the last
+	// check that ran.
 	by   string
 	kind string // "error" or "panic"
 }
 
-// Decide runs the chain for one request. It always returns within the
-// configured timeout (plus scheduling noise), whatever the checks do.
+// Decide runs the chain for one request.
+//
+// The chain runs on the caller's goroutine: a goroutine hop per request
+// would cost more than greylisting itself. The deadline is enforced at
+// every check boundary and on return, and every check that waits (store,
+// DNS) waits on ctx, so a request answers within the timeout. A check that
+// comes back late has its answer replaced by OnError.
 func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict {
 	o := e.opts.Load()
 	start := o.Now()
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
+	dctx := withDeadline(ctx, time.Now().Add(o.Timeout))
+	defer dctx.cancel()
 
 	c := &Call{Req: req, Facts: &Facts{}, Now: start}
 	if req.Instance != "" {
 		c.Txn = e.txns.get(req.Instance, start)
 	}
-
-	// The chain runs in its own goroutine so that a check stuck in a
-	// syscall or a bug cannot hold the MTA past our deadline. The channel
-	// is buffered: a late chain finishes into it and is collected.
-	done := make(chan outcome, 1)
-	go func() { done <- e.run(ctx, o, c) }()
-
-	var out outcome
-	select {
-	case out = <-done:
-	case <-ctx.Done():
-		out = outcome{err: ctx.Err(), kind: "deadline", by: "engine"}
+	out := e.run(dctx, o, c)
+	if out.err == nil {
+		if err := dctx.Err(); err != nil {
+			out = outcome{err: err, kind: "deadline", by: out.by}
+		}
 	}
 	v := out.v
 	if out.err != nil {
+		if out.by == "" {
+			out.by = "engine"
+		}
 		v = o.OnError
 		v.Check = out.by
 		v.Reason = "internal_" + out.kind
@@ -135,6 +137,9 @@ func (e *Engine) run(ctx context.Context, o *Options, c *Call) (out outcome) {
 		}
 		current = ch.Name()
 		v, err := ch.Check(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			return outcome{err: fmt.Errorf("%s: %w", current, err), by: current, kind: "deadline"}
+		}
 		if err != nil {
 			return outcome{err: fmt.Errorf("%s: %w", current, err), by: current, kind: "error"}
 		}
@@ -142,7 +147,7 @@ func (e *Engine) run(ctx context.Context, o *Options, c *Call) (out outcome) {
 			v.Check = current
 		}
 		if final(v.Action) {
-			return outcome{v: v}
+			return outcome{v: v, by: current}
 		}
 		if soft.Check == "" || (soft.Action == policy.Dunno && v.Action != policy.Dunno) {
 			if v.Check != "" {
@@ -150,7 +155,7 @@ func (e *Engine) run(ctx context.Context, o *Options, c *Call) (out outcome) {
 			}
 		}
 	}
-	return outcome{v: soft}
+	return outcome{v: soft, by: current}
 }
 
 func (e *Engine) logDecision(ctx context.Context, o *Options, r *policy.Request, v policy.Verdict, d time.Duration) {

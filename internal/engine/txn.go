@@ -52,7 +52,12 @@ func newTxnTable(every time.Duration, max int) *txnTable {
 func (tt *txnTable) get(id string, now time.Time) *Txn {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	if now.Sub(tt.rotated) >= tt.every || len(tt.cur) >= tt.max {
+	switch idle := now.Sub(tt.rotated); {
+	case idle >= 2*tt.every:
+		// Nothing asked for two whole periods: both generations are stale.
+		tt.old, tt.cur = make(map[string]*Txn), make(map[string]*Txn)
+		tt.rotated = now
+	case idle >= tt.every || len(tt.cur) >= tt.max:
 		tt.old, tt.cur = tt.cur, make(map[string]*Txn, len(tt.cur))
 		tt.rotated = now
 	}

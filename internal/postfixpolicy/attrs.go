@@ -49,8 +49,8 @@ const RequestType = "smtpd_access_policy"
 const (
 	// AttrDryRun=yes in a request sets policy.Request.DryRun.
 	AttrDryRun = "x_tempfail_dry_run"
-	// AttrVerbose=yes in a request asks for AttrCheck and AttrReason in the
-	// response. It stays in Request.Extra; see Verbose.
+	// AttrVerbose=yes in a request asks for AttrCheck, AttrReason and
+	// AttrDetail in the response. It stays in Request.Extra; see Verbose.
 	AttrVerbose = "x_tempfail_verbose"
 	// AttrCheck in a verbose response: the check that decided.
 	AttrCheck = "x_tempfail_check"
@@ -62,7 +62,8 @@ const (
 )
 
 // Verbose reports whether req carries x_tempfail_verbose=yes, i.e. whether
-// its response should carry x_tempfail_check= and x_tempfail_reason=.
+// its response should carry x_tempfail_check=, x_tempfail_reason= and
+// x_tempfail_detail=.
 //
 // The flag lives in req.Extra rather than in a policy.Request field because
 // it concerns the wire response only, not any check. Extra is empty for

@@ -12,9 +12,9 @@ import (
 
 // Query sends req to the policy server at addr ("unix:/path", or TCP
 // "host:port"; see Listen) on a new connection, as Postfix would, and
-// returns its answer. verbose asks a tempfail server for the deciding check
-// and reason (Response.Check, Response.Reason). ctx bounds the whole
-// exchange.
+// returns its answer. verbose asks a tempfail server for the deciding check,
+// reason and detail (Response.Check, .Reason, .Detail). ctx bounds the
+// whole exchange.
 //
 // A server that closes the connection unanswered, as a policy server does
 // on a protocol error, yields an error wrapping ErrNoResponse.

@@ -16,5 +16,6 @@
 //
 // Two attributes that Postfix never sends are reserved for `tempfail query`:
 // x_tempfail_dry_run=yes sets Request.DryRun, and x_tempfail_verbose=yes asks
-// the server to add x_tempfail_check= and x_tempfail_reason= to its answer.
+// the server to add x_tempfail_check=, x_tempfail_reason= and (when there is
+// one) x_tempfail_detail= to its answer.
 package postfixpolicy

@@ -11,8 +11,9 @@ import (
 )
 
 // WriteResponse writes the answer to one request and flushes it:
-// "action=<v.Line()>\n", then, if verbose, "x_tempfail_check=<v.Check>\n"
-// and "x_tempfail_reason=<v.Reason>\n", then the empty line that ends it
+// "action=<v.Line()>\n", then, if verbose, "x_tempfail_check=<v.Check>\n",
+// "x_tempfail_reason=<v.Reason>\n" and, when there is one,
+// "x_tempfail_detail=<v.Detail and v.Wait>\n", then the empty line that ends it
 // (SMTPD_POLICY_README: "The server reply is one name=value attribute and
 // it, too, is terminated by an empty line").
 //
@@ -31,7 +32,7 @@ func WriteResponse(w *bufio.Writer, v policy.Verdict, verbose bool) error {
 	if verbose {
 		writeLine(w, AttrCheck, v.Check)
 		writeLine(w, AttrReason, v.Reason)
-		if d := detail(v); d != "" {
+		if d := detail(v); d != "" { // only verbose answers pay for building it
 			writeLine(w, AttrDetail, d)
 		}
 	}

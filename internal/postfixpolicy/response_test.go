@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tempfail/tempfail/internal/policy"
 )
@@ -37,6 +38,22 @@ func TestWriteResponse(t *testing.T) {
 			"action=DEFER_IF_PERMIT\nx_tempfail_check=greylist\nx_tempfail_reason=new_triplet\n\n"},
 		{"verbose, no opinion", policy.Verdict{}, true,
 			"action=DUNNO\nx_tempfail_check=\nx_tempfail_reason=\n\n"},
+		{"verbose detail", policy.Verdict{Action: policy.OK, Check: "allowlist", Reason: "client",
+			Detail: "192.0.2.0/24 in /etc/tempfail/clients"}, true,
+			"action=OK\nx_tempfail_check=allowlist\nx_tempfail_reason=client\n" +
+				"x_tempfail_detail=192.0.2.0/24 in /etc/tempfail/clients\n\n"},
+		{"verbose wait", policy.Verdict{Action: policy.DeferIfPermit, Check: "greylist",
+			Reason: "retry_too_early", Wait: 4*time.Minute + 30*time.Second}, true,
+			"action=DEFER_IF_PERMIT\nx_tempfail_check=greylist\nx_tempfail_reason=retry_too_early\n" +
+				"x_tempfail_detail=retry can pass in 4m30s\n\n"},
+		{"verbose detail and wait", policy.Verdict{Action: policy.DeferIfPermit, Check: "greylist",
+			Reason: "new_triplet", Detail: "first seen", Wait: time.Minute}, true,
+			"action=DEFER_IF_PERMIT\nx_tempfail_check=greylist\nx_tempfail_reason=new_triplet\n" +
+				"x_tempfail_detail=first seen; retry can pass in 1m0s\n\n"},
+		{"detail and wait never reach Postfix", policy.Verdict{Action: policy.DeferIfPermit,
+			Detail: "first seen", Wait: time.Minute}, false, "action=DEFER_IF_PERMIT\n\n"},
+		{"detail cannot break the framing", policy.Verdict{Detail: "a\n\nb"}, true,
+			"action=DUNNO\nx_tempfail_check=\nx_tempfail_reason=\nx_tempfail_detail=a  b\n\n"},
 		{"verbose lines cannot break the framing", policy.Verdict{Check: "a\nb", Reason: "c\r\n\x00"}, true,
 			"action=DUNNO\nx_tempfail_check=a b\nx_tempfail_reason=c   \n\n"},
 		{"text newlines blanked by Line", policy.Verdict{Action: policy.Reject, Text: "no\n\nway"}, false,
@@ -96,9 +113,11 @@ func TestReadResponse(t *testing.T) {
 		err  string
 	}{
 		{"plain", "action=DUNNO\n\n", Response{Action: "DUNNO", Attrs: []policy.Attr{{Name: "action", Value: "DUNNO"}}}, ""},
-		{"verbose, CRLF", "action=450 4.7.1 a=b\r\nx_tempfail_check=greylist\r\nx_tempfail_reason=new\r\n\r\n",
-			Response{Action: "450 4.7.1 a=b", Check: "greylist", Reason: "new", Attrs: []policy.Attr{
-				{Name: "action", Value: "450 4.7.1 a=b"}, {Name: AttrCheck, Value: "greylist"}, {Name: AttrReason, Value: "new"}}}, ""},
+		{"verbose, CRLF", "action=450 4.7.1 a=b\r\nx_tempfail_check=greylist\r\nx_tempfail_reason=new\r\n" +
+			"x_tempfail_detail=first seen\r\n\r\n",
+			Response{Action: "450 4.7.1 a=b", Check: "greylist", Reason: "new", Detail: "first seen",
+				Attrs: []policy.Attr{{Name: "action", Value: "450 4.7.1 a=b"}, {Name: AttrCheck, Value: "greylist"},
+					{Name: AttrReason, Value: "new"}, {Name: AttrDetail, Value: "first seen"}}}, ""},
 		{"closed unanswered", "", Response{}, ErrNoResponse.Error()},
 		{"closed mid-answer", "action=DUNNO\n", Response{},
 			"read policy response: " + ErrNoResponse.Error() + " (EOF after 1 line(s), before the empty line)"},

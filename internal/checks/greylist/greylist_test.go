@@ -274,7 +274,7 @@ func (f fakeAddrs) Match(a string) (string, bool) {
 func TestExemptions(t *testing.T) {
 	ex := Exemptions{
 		Clients:    fakeClients{"192.0.2.7": true, "mail.trusted.example": true},
-		Senders:    fakeAddrs{"partner.example": true, "billing@partner.example": true},
+		Senders:    fakeAddrs{"partner.example": true, "billing@vendor.example": true},
 		Recipients: fakeAddrs{"postmaster@": true, "abuse@": true},
 	}
 	tests := []struct {
@@ -287,7 +287,7 @@ func TestExemptions(t *testing.T) {
 		{"verified client name", req{name: "mail.trusted.example", sender: "a@x.example", rcpt: "b@example.net"}, ReasonExemptClient},
 		{"unknown name never matches", req{name: "unknown", sender: "a@x.example", rcpt: "b@example.net"}, ReasonNewTriplet},
 		{"sender domain", req{sender: "Someone@Partner.example", rcpt: "b@example.net"}, ReasonExemptSender},
-		{"BATV-wrapped sender", req{sender: "prvs=0123abcd45=billing@partner.example", rcpt: "b@example.net"}, ReasonExemptSender},
+		{"BATV-wrapped sender", req{sender: "prvs=0123abcd45=billing@vendor.example", rcpt: "b@example.net"}, ReasonExemptSender},
 		{"postmaster", req{sender: "a@x.example", rcpt: "postmaster@example.net"}, ReasonExemptRecipient},
 		{"abuse", req{sender: "a@x.example", rcpt: "Abuse@example.net"}, ReasonExemptRecipient},
 		{"nobody exempt", req{sender: "a@x.example", rcpt: "b@example.net"}, ReasonNewTriplet},
