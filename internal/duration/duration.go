@@ -24,14 +24,14 @@ func Parse(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("empty duration")
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("negative duration %q", s)
-		}
-		return time.Duration(n) * time.Second, nil
+		return seconds(n)
 	}
 	var days time.Duration
 	if i := strings.IndexByte(s, 'd'); i > 0 {
 		n, err := strconv.ParseFloat(s[:i], 64)
+		if err == nil && n > maxDays {
+			return 0, fmt.Errorf("duration %q is too long (at most %d days)", s, maxDays)
+		}
 		if err != nil || n < 0 {
 			return 0, fmt.Errorf("invalid duration %q (examples: 300s, 5m, 2d, 1d12h)", s)
 		}
@@ -45,7 +45,23 @@ func Parse(s string) (time.Duration, error) {
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("invalid duration %q (examples: 300s, 5m, 2d, 1d12h)", s)
 	}
+	if days+d < 0 {
+		return 0, fmt.Errorf("duration %q is too long", s)
+	}
 	return days + d, nil
+}
+
+// maxDays keeps every duration far from time.Duration's ~292-year limit.
+const maxDays = 36500
+
+func seconds(n int64) (time.Duration, error) {
+	if n < 0 {
+		return 0, fmt.Errorf("negative duration %d", n)
+	}
+	if n > maxDays*86400 {
+		return 0, fmt.Errorf("duration %d seconds is too long (at most %d days)", n, maxDays)
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler (TOML strings).
@@ -62,10 +78,11 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func (d *Duration) UnmarshalTOML(v any) error {
 	switch x := v.(type) {
 	case int64:
-		if x < 0 {
-			return fmt.Errorf("negative duration %d", x)
+		v, err := seconds(x)
+		if err != nil {
+			return err
 		}
-		*d = Duration(time.Duration(x) * time.Second)
+		*d = Duration(v)
 		return nil
 	case string:
 		return d.UnmarshalText([]byte(x))

@@ -41,7 +41,7 @@ type Engine struct {
 
 // New returns an engine running opts.Checks in order.
 func New(opts Options) *Engine {
-	e := &Engine{txns: newTxnTable(10*time.Minute, 1<<20)}
+	e := &Engine{txns: newTxnTable(10*time.Minute, 1<<18)}
 	e.Reload(opts)
 	return e
 }
@@ -91,7 +91,7 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 
 	c := &Call{Req: req, Facts: &Facts{}, Now: start}
 	if req.Instance != "" {
-		c.Txn = e.txns.get(req.Instance, start)
+		c.Txn = &Txn{table: e.txns, id: req.Instance, now: start}
 	}
 	out := e.run(dctx, o, c)
 	if out.err == nil {

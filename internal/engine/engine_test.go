@@ -139,6 +139,9 @@ func TestTxnTableForgetsIdleTransactions(t *testing.T) {
 	tt := newTxnTable(time.Minute, 1000)
 	now := time.Unix(1000, 0)
 	a := tt.get("a", now)
+	if tt.lookup("nobody", now) != nil {
+		t.Fatal("lookup created state")
+	}
 	if tt.get("a", now.Add(90*time.Second)) != a {
 		t.Fatal("transaction lost after one rotation")
 	}

@@ -6,30 +6,52 @@ import (
 )
 
 // Txn is the state of one SMTP transaction, keyed by the MTA's transaction
-// id (Postfix's instance attribute): the same Txn is seen by the RCPT
+// id (Postfix's instance attribute): the same state is seen by the RCPT
 // requests, the DATA request and the END-OF-MESSAGE request of a message.
 // Checks keep their own values in it under their own name.
+//
+// A Txn is a handle: the state is only allocated when a check first
+// stores something, so the many transactions no check cares about cost a
+// map lookup, not an entry in the table.
 type Txn struct {
+	table *txnTable
+	id    string
+	now   time.Time
+	st    *txnState
+}
+
+type txnState struct {
 	mu   sync.Mutex
 	vals map[string]any
 }
 
 // Get returns the value a check stored under key.
 func (t *Txn) Get(key string) any {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.vals[key]
+	st := t.st
+	if st == nil {
+		if st = t.table.lookup(t.id, t.now); st == nil {
+			return nil
+		}
+		t.st = st
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.vals[key]
 }
 
 // Update runs f on the value stored under key and stores what f returns,
 // atomically with respect to other requests of the same transaction.
 func (t *Txn) Update(key string, f func(old any) any) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.vals == nil {
-		t.vals = make(map[string]any)
+	if t.st == nil {
+		t.st = t.table.get(t.id, t.now)
 	}
-	t.vals[key] = f(t.vals[key])
+	st := t.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.vals == nil {
+		st.vals = make(map[string]any)
+	}
+	st.vals[key] = f(st.vals[key])
 }
 
 // txnTable maps transaction ids to their state. It forgets transactions by
@@ -38,38 +60,56 @@ func (t *Txn) Update(key string, f func(old any) any) {
 // idle for two rotations is forgotten; nothing is ever scanned.
 type txnTable struct {
 	mu       sync.Mutex
-	cur, old map[string]*Txn
+	cur, old map[string]*txnState
 	rotated  time.Time
 	every    time.Duration
 	max      int
 }
 
 func newTxnTable(every time.Duration, max int) *txnTable {
-	return &txnTable{cur: make(map[string]*Txn), old: make(map[string]*Txn), every: every, max: max}
+	return &txnTable{cur: make(map[string]*txnState), old: make(map[string]*txnState), every: every, max: max}
 }
 
-// get returns the Txn for id, creating it if needed.
-func (tt *txnTable) get(id string, now time.Time) *Txn {
-	tt.mu.Lock()
-	defer tt.mu.Unlock()
+// rotate ages the generations; the caller holds the lock.
+func (tt *txnTable) rotate(now time.Time) {
 	switch idle := now.Sub(tt.rotated); {
 	case idle >= 2*tt.every:
 		// Nothing asked for two whole periods: both generations are stale.
-		tt.old, tt.cur = make(map[string]*Txn), make(map[string]*Txn)
+		tt.old, tt.cur = make(map[string]*txnState), make(map[string]*txnState)
 		tt.rotated = now
 	case idle >= tt.every || len(tt.cur) >= tt.max:
-		tt.old, tt.cur = tt.cur, make(map[string]*Txn, len(tt.cur))
+		tt.old, tt.cur = tt.cur, make(map[string]*txnState, len(tt.cur))
 		tt.rotated = now
 	}
+}
+
+// lookup returns the state for id, or nil if no check stored any.
+func (tt *txnTable) lookup(id string, now time.Time) *txnState {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	tt.rotate(now)
 	if t, ok := tt.cur[id]; ok {
 		return t
 	}
-	t, ok := tt.old[id]
-	if ok {
+	if t, ok := tt.old[id]; ok {
 		delete(tt.old, id)
-	} else {
-		t = &Txn{}
+		tt.cur[id] = t
+		return t
 	}
+	return nil
+}
+
+// get returns the state for id, creating it if needed.
+func (tt *txnTable) get(id string, now time.Time) *txnState {
+	if t := tt.lookup(id, now); t != nil {
+		return t
+	}
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	if t, ok := tt.cur[id]; ok { // created by a racing request of the same transaction
+		return t
+	}
+	t := &txnState{}
 	tt.cur[id] = t
 	return t
 }

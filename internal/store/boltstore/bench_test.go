@@ -66,11 +66,12 @@ func BenchmarkPut(b *testing.B) {
 	}
 }
 
-// BenchmarkPutBurst is the cost of a Put that the disk keeps up with: the
-// commit is out of the picture, as for any load below the commit rate.
-func BenchmarkPutBurst(b *testing.B) {
-	keys := greylistKeys(100_000)
-	s := testOpen(b, "", func(o *Options) { o.FlushInterval = time.Hour; o.MaxPending = 1 << 30 })
+// BenchmarkPutHot rewrites 1000 hot keys, as counters and recent
+// triplets are: the disk keeps up, so this is the in-memory cost with
+// background commits running.
+func BenchmarkPutHot(b *testing.B) {
+	keys := greylistKeys(1000)
+	s := testOpen(b, "", nil)
 	ctx := b.Context()
 	exp := time.Now().Add(time.Hour)
 	for i := 0; b.Loop(); i++ {
@@ -80,8 +81,9 @@ func BenchmarkPutBurst(b *testing.B) {
 	}
 }
 
+// BenchmarkCAS swaps 1000 hot keys, read from the overlay or bbolt.
 func BenchmarkCAS(b *testing.B) {
-	keys := greylistKeys(10_000)
+	keys := greylistKeys(1000)
 	s := benchStore(b, keys, nil)
 	ctx := b.Context()
 	exp := time.Now().Add(time.Hour)
@@ -100,8 +102,9 @@ func BenchmarkCAS(b *testing.B) {
 	}
 }
 
+// BenchmarkIncr counts on 1000 hot keys.
 func BenchmarkIncr(b *testing.B) {
-	keys := greylistKeys(10_000)
+	keys := greylistKeys(1000)
 	s := testOpen(b, "", nil)
 	ctx := b.Context()
 	exp := time.Now().Add(time.Hour)

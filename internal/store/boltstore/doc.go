@@ -33,14 +33,19 @@
 //
 // Bucket "kv" maps each key to an 8-byte big-endian expiry (Unix
 // nanoseconds) followed by the value: 8 bytes per entry on top of bbolt's
-// own 16-byte leaf element. Bucket "meta" holds the format version and the
-// key count, kept up to date by every commit so that Open never scans.
+// own 16-byte leaf element. Keys arriving in random order leave bbolt's
+// pages about 69% full, so a million greylist entries of about 65-byte keys
+// and 16-byte values take about 190 bytes each on disk. Bucket "meta" holds
+// the format version and the key count, kept up to date by every commit so
+// that Open never scans.
 //
 // # Expiry
 //
 // Expired entries read as missing at once. They are removed from disk by an
 // incremental sweeper: every Options.SweepInterval it scans
 // Options.SweepBatch keys onward from where the previous scan stopped, in a
-// short read transaction, and the expired ones are deleted in the next
-// commit. No scan ever covers the whole file in one go.
+// short read transaction, and deletes the expired ones in a commit. It also
+// sweeps right after Open, and again without waiting for the tick while
+// most keys it scans are expired, so it keeps up with any expiry rate. No
+// scan ever covers the whole file in one go.
 package boltstore

@@ -27,8 +27,23 @@ func (s *Store) run() {
 		defer sweepTick.Stop()
 		sweepC = sweepTick.C
 	}
+	// sweepNow, when non-nil, is a ready channel: sweep without waiting for
+	// a tick, at start (keys expired while we were down) and while sweeps
+	// find mostly expired keys. Going through select keeps flush ticks and
+	// Close served in between.
+	var sweepNow chan struct{}
+	ready := make(chan struct{})
+	close(ready)
+	if sweepC != nil {
+		sweepNow = ready
+	}
 	for {
 		select {
+		case <-sweepNow:
+			sweepNow = nil
+			if s.sweep() {
+				sweepNow = ready
+			}
 		case <-s.stop:
 			s.closeErr = s.finalFlush()
 			return
@@ -37,7 +52,9 @@ func (s *Store) run() {
 		case <-s.kick:
 			s.flush(nil)
 		case <-sweepC:
-			s.sweep()
+			if s.sweep() {
+				sweepNow = ready
+			}
 		}
 	}
 }

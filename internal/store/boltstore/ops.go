@@ -16,7 +16,7 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, time.Time, error) {
 	if err := store.CheckKey(key); err != nil {
 		return nil, time.Time{}, err
 	}
-	val, exp, live, err := s.current(key)
+	val, exp, live, err := s.currentLocked(key)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -25,6 +25,27 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, time.Time, error) {
 	}
 	// Overlay records are shared and immutable; the caller owns its copy.
 	return append([]byte{}, val...), time.Unix(0, exp), nil
+}
+
+// currentLocked is current for readers that do not hold the stripe lock:
+// the overlay is read lock-free, the disk path under the lock.
+func (s *Store) currentLocked(key string) (val []byte, exp int64, live bool, err error) {
+	rec, found, err := s.ov.get(key)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	now := s.now().UnixNano()
+	if found {
+		if rec == nil || recordExp(rec) <= now {
+			return nil, 0, false, nil
+		}
+		return rec[headerLen:], recordExp(rec), true, nil
+	}
+	st := s.stripe(key)
+	st.Lock()
+	defer st.Unlock()
+	// A writer may have slipped in since the overlay miss.
+	return s.current(key)
 }
 
 // current returns key's live value and expiry. val may alias an overlay
@@ -44,24 +65,37 @@ func (s *Store) current(key string) (val []byte, exp int64, live bool, err error
 		}
 		return rec[headerLen:], recordExp(rec), true, nil
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
-		rec := tx.Bucket(kvBucket).Get([]byte(key))
-		if rec == nil {
-			return nil
-		}
-		if len(rec) < headerLen {
-			return fmt.Errorf("corrupt record of %d bytes", len(rec))
-		}
-		if exp = recordExp(rec); exp > now {
+	return s.fromDisk(key, now)
+}
+
+// fromDisk reads key from the read cache or bbolt. The caller holds key's
+// stripe lock: writers invalidate the cache under the same lock, so a value
+// read from bbolt can never be cached after a newer write.
+func (s *Store) fromDisk(key string, now int64) (val []byte, exp int64, live bool, err error) {
+	st := s.stripe(key)
+	rec, cached := st.cached(key)
+	if !cached {
+		err = s.db.View(func(tx *bolt.Tx) error {
+			r := tx.Bucket(kvBucket).Get([]byte(key))
+			if r == nil {
+				return nil
+			}
+			if len(r) < headerLen {
+				return fmt.Errorf("corrupt record of %d bytes", len(r))
+			}
 			// bbolt's memory is only valid inside the transaction.
-			val, live = append([]byte{}, rec[headerLen:]...), true
+			rec = append([]byte{}, r...)
+			return nil
+		})
+		if err != nil {
+			return nil, 0, false, boltErr("get", key, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, false, boltErr("get", key, err)
+		st.remember(key, rec)
 	}
-	return val, exp, live, nil
+	if rec == nil || recordExp(rec) <= now {
+		return nil, 0, false, nil
+	}
+	return rec[headerLen:], recordExp(rec), true, nil
 }
 
 // write stores rec (nil: delete) for key; the caller holds its stripe lock.
@@ -75,6 +109,7 @@ func (s *Store) write(key string, rec []byte) error {
 	if err != nil {
 		return err
 	}
+	s.stripe(key).forget(key)
 	if n >= s.opts.MaxPending {
 		select {
 		case s.kick <- struct{}{}:

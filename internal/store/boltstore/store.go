@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +29,7 @@ type Store struct {
 	now  func() time.Time
 
 	seed    maphash.Seed
-	stripes [stripes]sync.Mutex
+	stripes [stripes]stripe
 	ov      *overlay
 
 	kick chan struct{} // asks the flusher for an early commit
@@ -109,7 +108,7 @@ func (s *Store) Close() error {
 	return err
 }
 
-func (s *Store) stripe(key string) *sync.Mutex {
+func (s *Store) stripe(key string) *stripe {
 	return &s.stripes[maphash.String(s.seed, key)%stripes]
 }
 

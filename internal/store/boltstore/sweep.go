@@ -1,16 +1,19 @@
 package boltstore
 
 import (
+	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// sweep scans the next SweepBatch keys for expired ones and has them
-// deleted by a commit right away. The scan is a read transaction that does
-// not block writers; the deletion rides in the same commit as the overlay,
-// so sweeping costs no extra fsync.
-func (s *Store) sweep() {
+// sweep scans the next SweepBatch keys for expired ones and deletes them in
+// a commit right away, which takes the overlay along. The scan is a read
+// transaction, so it blocks no one, and a tick that finds nothing expired
+// costs no commit. It reports whether most keys scanned were expired, in
+// which case the caller sweeps again without waiting for the next tick, so
+// that the sweeper keeps up with expiry at any write rate.
+func (s *Store) sweep() (busy bool) {
 	start := time.Now()
 	now := s.now().UnixNano()
 	var (
@@ -20,8 +23,10 @@ func (s *Store) sweep() {
 	)
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(kvBucket).Cursor()
-		k, v := c.First()
-		if s.sweepCursor != nil {
+		var k, v []byte
+		if s.sweepCursor == nil {
+			k, v = c.First()
+		} else {
 			k, v = c.Seek(s.sweepCursor)
 		}
 		for ; k != nil && scanned < s.opts.SweepBatch; k, v = c.Next() {
@@ -36,19 +41,22 @@ func (s *Store) sweep() {
 		return nil
 	})
 	removed := 0
-	if err == nil {
+	if err != nil {
+		err = fmt.Errorf("boltstore: sweep scan of %s: %w", s.opts.Path, err)
+		s.log.Warn("sweep failed", "err", err)
+	} else {
 		// nil next: the scan reached the end and starts over next time.
 		s.sweepCursor = next
 		if len(expired) > 0 {
+			// A failed commit is logged by flush; the keys are found again
+			// on the next pass.
 			removed, err = s.flush(expired)
 		}
-	}
-	if err != nil {
-		s.log.Warn("sweep failed", "err", err)
 	}
 	s.scanned.Add(uint64(scanned))
 	s.swept.Add(uint64(removed))
 	if s.opts.OnSweep != nil {
 		s.opts.OnSweep(scanned, removed, time.Since(start), err)
 	}
+	return err == nil && removed > scanned/2
 }

@@ -111,3 +111,34 @@ func TestSweepSparesRewrittenKey(t *testing.T) {
 		t.Fatalf("Keys = %d, want 50", k)
 	}
 }
+
+// TestSweepCatchesUp checks that the sweeper does not fall behind when more
+// keys expire than one batch per tick removes: with a tick of an hour, only
+// the sweep at Open and the catch-up sweeps can remove them.
+func TestSweepCatchesUp(t *testing.T) {
+	const n, batch = 3000, 100
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	s := testOpen(t, dir, func(o *Options) {
+		o.Now = func() time.Time { return t0 }
+		o.SweepInterval = -1
+	})
+	for i := range n {
+		if err := s.Put(t.Context(), fmt.Sprint("k", i), nil, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = testOpen(t, dir, func(o *Options) {
+		o.Now = func() time.Time { return t0.Add(time.Hour) }
+		o.SweepInterval = time.Hour
+		o.SweepBatch = batch
+	})
+	waitFor(t, "the sweeper to catch up", func() bool { return s.Stats().Swept == n })
+	if k := s.Stats().Keys; k != 0 {
+		t.Fatalf("Keys = %d after sweeping everything", k)
+	}
+}

@@ -28,16 +28,14 @@ import (
 // written; a Redis store keeps milliseconds, not nanoseconds.
 const expiryTolerance = time.Millisecond
 
-// Opener returns a new, empty store. The suite closes it.
-type Opener func(t *testing.T) store.Store
-
 type suiteCase struct {
 	name string
 	fn   func(t *testing.T, s store.Store)
 }
 
-// Run runs the conformance suite against stores made by open, one fresh
-// store per subtest.
+// Run runs the conformance suite against stores made by open, one fresh,
+// empty store per subtest (a shared server's store can use a key prefix per
+// call). The suite closes each store it gets.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	var cases []suiteCase
 	cases = append(cases, basicCases...)
