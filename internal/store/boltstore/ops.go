@@ -74,6 +74,9 @@ func (s *Store) current(key string) (val []byte, exp int64, live bool, err error
 func (s *Store) fromDisk(key string, now int64) (val []byte, exp int64, live bool, err error) {
 	st := s.stripe(key)
 	rec, cached := st.cached(key)
+	if !cached && !s.filter.maybeOnDisk(key) {
+		return nil, 0, false, nil
+	}
 	if !cached {
 		err = s.db.View(func(tx *bolt.Tx) error {
 			r := tx.Bucket(kvBucket).Get([]byte(key))
@@ -110,6 +113,9 @@ func (s *Store) write(key string, rec []byte) error {
 		return err
 	}
 	s.stripe(key).forget(key)
+	if rec != nil && s.filter.addKey(key) {
+		go s.buildFilter()
+	}
 	if n >= s.opts.MaxPending {
 		select {
 		case s.kick <- struct{}{}:

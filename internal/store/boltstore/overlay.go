@@ -131,3 +131,16 @@ func (o *overlay) close() bool {
 	o.drained.Broadcast()
 	return true
 }
+
+// each calls f with every key waiting in the overlay (dirty or being
+// committed), for building the key filter.
+func (o *overlay) each(f func(key string)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k := range o.dirty {
+		f(k)
+	}
+	for k := range o.flushing {
+		f(k)
+	}
+}

@@ -31,6 +31,7 @@ type Store struct {
 	seed    maphash.Seed
 	stripes [stripes]stripe
 	ov      *overlay
+	filter  diskFilter
 
 	kick chan struct{} // asks the flusher for an early commit
 	stop chan struct{} // closed by Close
@@ -90,6 +91,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.keys.Store(keys)
 	go s.run()
+	go s.buildFilter()
 	return s, nil
 }
 
