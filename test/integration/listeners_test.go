@@ -136,7 +136,7 @@ func TestServeWithoutConfig(t *testing.T) {
 	addr := freeAddr(t)
 	srv := serve(t, addr, "serve", "--data-dir", data, "--listen", addr)
 	srv.waitLog(t, regexp.MustCompile(`msg="tempfail serving" version=\S+ config="built-in defaults" listen=`+
-		regexp.QuoteMeta(addr)+` data_dir=`+regexp.QuoteMeta(data)+`\n`), logTimeout)
+		regexp.QuoteMeta(addr)+` data_dir=`+regexp.QuoteMeta(data)+`\s`), logTimeout)
 	if _, err := os.Stat(filepath.Join(data, "tempfail.db")); err != nil {
 		t.Errorf("the store is not in the --data-dir: %v", err)
 	}
@@ -149,4 +149,25 @@ func TestServeWithoutConfig(t *testing.T) {
 	if code := srv.wait(t); code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0:\n%s", code, srv.log.String())
 	}
+}
+
+// TestSecondServerSameDataDir starts a second server on a data_dir in use:
+// it must give up with a clear message instead of waiting for the lock or
+// sharing the store, and the first server must not notice.
+func TestSecondServerSameDataDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: skipped in -short mode")
+	}
+	data := filepath.Join(t.TempDir(), "state")
+	addr := freeAddr(t)
+	srv := serve(t, addr, "serve", "--data-dir", data, "--listen", addr)
+	_, errOut, code := runCLI(t, "serve", "--data-dir", data, "--listen", freeAddr(t))
+	if code != 1 || !strings.Contains(errOut, "locked by another process") {
+		t.Errorf("second server on the same data_dir: exit %d, want 1 and a message that the store is locked:\n%s", code, errOut)
+	}
+	if !srv.alive() {
+		t.Fatalf("the first server died:\n%s", srv.log.String())
+	}
+	want(t, "first server after the second gave up", query(t, addr, rcpt("203.0.113.7", "alice@sender.example", "bob@example.net", true)),
+		greylisted(300), "greylist", "new_triplet")
 }

@@ -36,10 +36,17 @@ const (
 	ioTimeout    = 15 * time.Second
 )
 
-// servingRe matches the line serve logs once it listens AND has installed
-// its signal handlers: only after it may a test send SIGHUP or SIGTERM (a
-// signal before that uses Go's default action and kills the process).
+// servingRe matches the line serve logs when it is ready. serve.go installs
+// its SIGHUP/SIGTERM handlers (signal.Notify) only after opening the
+// listeners and after logging this line; a signal that comes earlier takes
+// Go's default action and kills the process. So tests never signal on "the
+// port answers" (see serve for the remaining window).
 var servingRe = regexp.MustCompile(`msg="tempfail serving"`)
+
+// notifyMargin covers the few statements between the "tempfail serving"
+// line and signal.Notify in serve.go: the server's thread would have to be
+// descheduled for all of it to lose a signal to the default action.
+const notifyMargin = 100 * time.Millisecond
 
 // writeConfig writes a config for addr and dataDir, with debug logs, and
 // extra appended; it returns the text so a test can find line numbers in it.
@@ -93,6 +100,7 @@ func serve(t *testing.T, addr string, args ...string) *server {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	time.Sleep(notifyMargin)
 	return s
 }
 

@@ -197,7 +197,13 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		}()
 	}
 	for range busy {
-		<-started
+		select {
+		case <-started:
+		case r := <-results:
+			t.Fatalf("a busy connection failed before its first answer: %v", r.err)
+		case <-time.After(ioTimeout):
+			t.Fatal("busy connections got no answers")
+		}
 	}
 
 	// In-flight connections have sent the first half of a real request
@@ -239,6 +245,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	srv.waitLog(t, shuttingDownRe, logTimeout)
 
 	for _, h := range inflight {
+		h.pc.nc.SetDeadline(time.Now().Add(ioTimeout))
 		if _, err := h.pc.nc.Write(h.rest); err != nil {
 			t.Fatalf("in-flight request from %s: completing it after SIGTERM: %v", h.client, err)
 		}
