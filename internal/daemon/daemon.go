@@ -48,8 +48,9 @@ type Daemon struct {
 	policy   *postfixpolicy.Server
 	metrics  *http.Server
 
-	listeners []net.Listener
-	serving   sync.WaitGroup
+	listeners   []net.Listener
+	metricsAddr string
+	serving     sync.WaitGroup
 }
 
 // New opens the store and builds the engine; it does not listen yet.
@@ -131,7 +132,8 @@ func (d *Daemon) Start() error {
 				d.log.Error("metrics server stopped", "error", err)
 			}
 		}()
-		d.log.Info("metrics listening", "addr", l.Addr().String())
+		d.metricsAddr = l.Addr().String()
+		d.log.Info("metrics listening", "addr", d.metricsAddr)
 	}
 	for _, l := range d.listeners {
 		d.serving.Add(1)
@@ -161,6 +163,9 @@ func (d *Daemon) Addrs() []string {
 	}
 	return out
 }
+
+// MetricsAddr is the metrics listener's address, "" when off.
+func (d *Daemon) MetricsAddr() string { return d.metricsAddr }
 
 // Engine exposes the engine, for tests and tools.
 func (d *Daemon) Engine() *engine.Engine { return d.engine }

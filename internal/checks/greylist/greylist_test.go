@@ -2,6 +2,7 @@ package greylist
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
@@ -422,5 +423,37 @@ func TestTrustedFact(t *testing.T) {
 	g.Check(context.Background(), c)
 	if !c.Facts.Trusted || c.Facts.TrustedBy != "greylist:passed" {
 		t.Fatalf("passed client not trusted: %+v", c.Facts)
+	}
+}
+
+// brokenStore fails every operation, like a store whose disk is gone.
+type brokenStore struct{ *memstore.Store }
+
+func (brokenStore) Get(context.Context, string) ([]byte, time.Time, error) {
+	return nil, time.Time{}, errBroken
+}
+func (brokenStore) CompareAndSwap(context.Context, string, []byte, []byte, time.Time) (bool, error) {
+	return false, errBroken
+}
+func (brokenStore) Incr(context.Context, string, int64, time.Time) (int64, error) {
+	return 0, errBroken
+}
+
+var errBroken = errors.New("disk I/O error")
+
+// TestStoreErrorNeverDefersMail: with the store failing, greylisting answers
+// the engine's on_error (DUNNO by default), never a deferral or rejection,
+// and exemptions still work without the store.
+func TestStoreErrorNeverDefersMail(t *testing.T) {
+	e := engine.New(engine.Options{Checks: []engine.Check{New(testConfig(), brokenStore{memstore.New()}, Exemptions{}, nil)}})
+	v := e.Decide(context.Background(), &policy.Request{State: policy.StateRcpt,
+		Client: netip.MustParseAddr("198.51.100.1"), Sender: "a@example.org", Recipient: "b@example.net"})
+	if v.Action != policy.Dunno || v.Reason != "internal_error" || v.Check != Name {
+		t.Fatalf("got %q %s/%s", v.Line(), v.Check, v.Reason)
+	}
+	v = e.Decide(context.Background(), &policy.Request{State: policy.StateRcpt, SASLUsername: "alice",
+		Client: netip.MustParseAddr("198.51.100.1"), Sender: "a@example.org", Recipient: "b@example.net"})
+	if v.Reason != ReasonExemptSASL {
+		t.Fatalf("exemption needed the store: %s", v.Reason)
 	}
 }

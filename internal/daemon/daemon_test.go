@@ -1,0 +1,115 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tempfail/tempfail/internal/config"
+	"github.com/tempfail/tempfail/internal/duration"
+	"github.com/tempfail/tempfail/internal/policy"
+	"github.com/tempfail/tempfail/internal/postfixpolicy"
+)
+
+func start(t *testing.T, cfg *config.Config) *Daemon {
+	t.Helper()
+	level := new(slog.LevelVar)
+	d, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	return d
+}
+
+func testConfig(t *testing.T) *config.Config {
+	c := config.Defaults()
+	c.DataDir = t.TempDir()
+	c.Listen = []string{"127.0.0.1:0"}
+	c.MetricsListen = "127.0.0.1:0"
+	c.Greylist.Delay = duration.Duration(time.Second)
+	c.Greylist.DefaultClients = false
+	return &c
+}
+
+func ask(t *testing.T, addr string, sender string) postfixpolicy.Response {
+	t.Helper()
+	r, err := postfixpolicy.Query(context.Background(), addr, &policy.Request{
+		Kind: postfixpolicy.RequestType, State: policy.StateRcpt, Instance: sender,
+		ClientAddress: "198.51.100.7", Client: netip.MustParseAddr("198.51.100.7"),
+		Sender: sender, Recipient: "bob@example.net"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestMetricsExposed: the /metrics endpoint carries what an operator
+// graphs: decisions, latency, store operations and errors, and how long
+// legitimate mail actually waited.
+func TestMetricsExposed(t *testing.T) {
+	d := start(t, testConfig(t))
+	addr := d.Addrs()[0]
+	if r := ask(t, addr, "alice@example.org"); r.Reason != "new_triplet" {
+		t.Fatalf("first: %+v", r)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if r := ask(t, addr, "alice@example.org"); r.Reason != "passed" {
+		t.Fatalf("retry: %+v", r)
+	}
+	resp, err := http.Get("http://" + d.MetricsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	body := string(b)
+	for _, want := range []string{
+		`tempfail_decisions_total{action="DEFER_IF_PERMIT",check="greylist",reason="new_triplet"} 1`,
+		`tempfail_decisions_total{action="PREPEND",check="greylist",reason="passed"} 1`,
+		`tempfail_request_duration_seconds_count 2`,
+		`tempfail_store_operation_duration_seconds_count{op="get"}`,
+		`tempfail_greylist_delay_until_pass_seconds_count 1`,
+		`tempfail_policy_connections_total`,
+		`tempfail_policy_protocol_errors_total`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}
+
+// TestReloadKeepsServing: a reload swaps the chain while the listener and
+// store stay; a bad list file fails the reload and keeps the old chain.
+func TestReloadKeepsServing(t *testing.T) {
+	cfg := testConfig(t)
+	d := start(t, cfg)
+	addr := d.Addrs()[0]
+	nc := *cfg
+	nc.Greylist.Clients = []string{"198.51.100.0/24"}
+	if err := d.Reload(&nc); err != nil {
+		t.Fatal(err)
+	}
+	if r := ask(t, addr, "x@example.org"); r.Reason != "exempt_client" {
+		t.Fatalf("after reload: %+v", r)
+	}
+	bad := nc
+	bad.Greylist.ClientFiles = []string{"/nonexistent/whitelist_clients"}
+	if err := d.Reload(&bad); err == nil || !strings.Contains(err.Error(), "/nonexistent/whitelist_clients") {
+		t.Fatalf("bad reload: %v", err)
+	}
+	if r := ask(t, addr, "y@example.org"); r.Reason != "exempt_client" {
+		t.Fatalf("failed reload changed the chain: %+v", r)
+	}
+}
