@@ -110,6 +110,13 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
+	// Catch signals before anything listens: a SIGHUP (logrotate, systemctl
+	// reload) or SIGTERM arriving between the first accepted connection and
+	// the signal loop must not kill the server with Go's default action.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
 	defer startProfile()()
 	d, err := daemon.New(cfg, log, level)
 	if err != nil {
@@ -124,8 +131,6 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	log.Info("tempfail serving", "version", version, "config", describe(cfg),
 		"listen", strings.Join(d.Addrs(), ","), "data_dir", cfg.DataDir)
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	for s := range sigs {
 		if s == syscall.SIGHUP {
 			nc, err := f.load()

@@ -32,6 +32,9 @@ import (
 // DBFile is the embedded store's file name inside data_dir.
 const DBFile = "tempfail.db"
 
+// wrapStore lets tests put a failing store under a real daemon.
+var wrapStore = func(s store.Store) store.Store { return s }
+
 // Daemon is a running policy server.
 type Daemon struct {
 	log   *slog.Logger
@@ -73,7 +76,7 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, e
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	d.store = instrument(st, sm)
+	d.store = instrument(wrapStore(st), sm)
 	d.emetrics = engine.NewMetrics(d.reg)
 	d.cmetrics = checks.NewMetrics(d.reg)
 

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/tempfail/tempfail/internal/duration"
 	"github.com/tempfail/tempfail/internal/policy"
 	"github.com/tempfail/tempfail/internal/postfixpolicy"
+	"github.com/tempfail/tempfail/internal/store"
 )
 
 func start(t *testing.T, cfg *config.Config) *Daemon {
@@ -111,5 +113,42 @@ func TestReloadKeepsServing(t *testing.T) {
 	}
 	if r := ask(t, addr, "y@example.org"); r.Reason != "exempt_client" {
 		t.Fatalf("failed reload changed the chain: %+v", r)
+	}
+}
+
+// failingGets makes every Get fail, as a store whose disk went away would.
+type failingGets struct{ store.Store }
+
+func (failingGets) Get(context.Context, string) ([]byte, time.Time, error) {
+	return nil, time.Time{}, errors.New("input/output error")
+}
+
+// TestOnError: a store failure answers on_error (DUNNO by default, 451
+// 4.3.0 with on_error = "defer"), never a 5xx, and is counted.
+func TestOnError(t *testing.T) {
+	wrapStore = func(s store.Store) store.Store { return failingGets{s} }
+	defer func() { wrapStore = func(s store.Store) store.Store { return s } }()
+	for _, tc := range []struct{ onError, action string }{
+		{"dunno", "DUNNO"},
+		{"defer", "451 4.3.0 Temporary policy service problem, try again later"},
+	} {
+		t.Run(tc.onError, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.OnError = tc.onError
+			d := start(t, cfg)
+			r := ask(t, d.Addrs()[0], "a@example.org")
+			if r.Action != tc.action || r.Check != "greylist" || r.Reason != "internal_error" {
+				t.Fatalf("got %+v, want %q from greylist/internal_error", r, tc.action)
+			}
+			resp, err := http.Get("http://" + d.MetricsAddr() + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if !strings.Contains(string(b), `tempfail_check_errors_total{check="greylist",kind="error"} 1`) {
+				t.Errorf("error not counted")
+			}
+		})
 	}
 }

@@ -19,7 +19,7 @@ func TestDeferAtDataWithPostfix(t *testing.T) {
 	}
 	srv := startServer(t, `
 [greylist]
-delay = "2s"
+delay = "4s"
 retry_window = "1h"
 defer_at = "data"
 `)
@@ -39,7 +39,7 @@ defer_at = "data"
 		t.Fatalf("%d message(s) delivered before the delay", n)
 	}
 
-	time.Sleep(time.Until(start.Add(2200 * time.Millisecond)))
+	time.Sleep(time.Until(start.Add(4200 * time.Millisecond)))
 	out, _ = pf.Swaks(t, args...)
 	if !accepted(out) {
 		t.Fatalf("retry after the delay was not accepted:\n%s", out)

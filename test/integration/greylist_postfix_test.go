@@ -40,10 +40,12 @@ func TestGreylistWithPostfix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test with real Postfix: skipped in -short mode")
 	}
-	const delay = 3
+	// 4 s leaves room for a slow, loaded CI machine between the first
+	// attempt and the early retry (swaks is a Perl program).
+	const delay = 4
 	srv := startServer(t, `
 [greylist]
-delay = "3s"
+delay = "4s"
 retry_window = "1h"
 auto_allowlist = 2
 auto_allowlist_interval = "1s"
@@ -56,7 +58,7 @@ auto_allowlist_interval = "1s"
 	if n := greylistedFor(out); n != delay {
 		t.Fatalf("first attempt: want 450 4.2.0 Greylisted, retry after %d seconds; swaks said:\n%s", delay, out)
 	}
-	pf.WaitLog(t, regexp.MustCompile(`NOQUEUE: reject: RCPT from \S+: 450 4\.2\.0 <bob@example\.net>: Recipient address rejected: Greylisted, retry after 3 seconds`), 5*time.Second)
+	pf.WaitLog(t, regexp.MustCompile(`NOQUEUE: reject: RCPT from \S+: 450 4\.2\.0 <bob@example\.net>: Recipient address rejected: Greylisted, retry after 4 seconds`), 5*time.Second)
 
 	// 2. An early retry is told the shorter remaining time.
 	time.Sleep(1100 * time.Millisecond)
@@ -107,7 +109,7 @@ auto_allowlist_interval = "1s"
 	srv.waitLog(t, regexp.MustCompile(`check=greylist reason=auto_allowlist`), 5*time.Second)
 
 	// The decision log carries what an admin needs to find a message.
-	line := srv.waitLog(t, regexp.MustCompile(`msg=decision state=RCPT .*recipient=bob@example.net check=greylist reason=new_triplet action="DEFER_IF_PERMIT 4.2.0 Greylisted, retry after 3 seconds"`), time.Second)
+	line := srv.waitLog(t, regexp.MustCompile(`msg=decision state=RCPT .*recipient=bob@example.net check=greylist reason=new_triplet action="DEFER_IF_PERMIT 4.2.0 Greylisted, retry after 4 seconds"`), time.Second)
 	if !strings.Contains(line, "instance=") || !strings.Contains(line, "client=127.0.0.1") {
 		t.Errorf("decision line lacks instance/client: %s", line)
 	}

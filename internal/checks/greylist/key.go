@@ -195,7 +195,20 @@ func perMessage(tok string) bool {
 // tripletKey is the store key for (client network, sender, recipient).
 // NUL cannot occur in any of the three parts (the policy codec rejects it).
 func tripletKey(net, sender, rcpt string) string {
-	return "g\x00" + net + "\x00" + sender + "\x00" + strings.ToLower(rcpt)
+	return "g\x00" + net + "\x00" + capPart(sender) + "\x00" + capPart(strings.ToLower(rcpt))
+}
+
+// maxPart bounds each address in a key. RFC 5321 section 4.5.3.1 limits a
+// path to 256 octets; Postfix never sends more, but anyone who can reach
+// the policy port can, and an oversized key must not turn into a store
+// error (and an on_error answer) for the asking.
+const maxPart = 512
+
+func capPart(s string) string {
+	if len(s) > maxPart {
+		return s[:maxPart]
+	}
+	return s
 }
 
 // allowKey is the store key of a client network's auto-allowlist record.
