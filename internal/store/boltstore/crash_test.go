@@ -23,11 +23,17 @@ const (
 	crashProgressN  = 32 // report every this many writes per writer
 	crashRunFor     = time.Second
 	crashBaseMargin = 500 * time.Millisecond
+	// The child merges every few thousand logged entries, in transactions
+	// of a few hundred, so that merges run all the time and the kill can
+	// land in the middle of one.
+	crashMergeThreshold = 3000
+	crashMergeChunk     = 300
 )
 
-// TestCrash runs a writer in a child process, kill -9s it mid-load, and
-// checks that the file opens cleanly and holds every write acknowledged
-// longer ago than the documented loss window.
+// TestCrash runs a writer in a child process, kill -9s it mid-load and
+// mid-merge, and checks that the file opens cleanly and holds every write
+// acknowledged longer ago than the documented loss window, whether it was
+// in the log, half merged or in kv.
 func TestCrash(t *testing.T) {
 	if os.Getenv(crashEnv) != "" {
 		t.Skip("running as the crash child")
@@ -63,6 +69,15 @@ func TestCrash(t *testing.T) {
 	for deadline := time.Now().Add(15 * time.Second); !log.settled(time.Now()) && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Kill right after a merge transaction that did not end its merge:
+	// kv then holds part of a snapshot whose log records are all still
+	// there.
+	midMerge := false
+	select {
+	case <-log.nextMidMerge():
+		midMerge = true
+	case <-time.After(5 * time.Second):
+	}
 	killedAt := time.Now()
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no deferred Close, no final flush
 		t.Fatal(err)
@@ -72,10 +87,21 @@ func TestCrash(t *testing.T) {
 
 	margin := log.margin(killedAt)
 	cutoff := killedAt.Add(-margin).UnixNano()
-	t.Logf("child acked %d progress marks; longest commit %v; checking writes acked before kill-%v", log.marks, log.maxCommit, margin)
+	t.Logf("child acked %d progress marks, completed %d merges in %d transactions (killed mid-merge: %v); longest commit %v; checking writes acked before kill-%v",
+		log.marks, log.merges, log.mergeTxns, midMerge, log.maxCommit, margin)
+	if log.merges == 0 {
+		t.Fatal("the child never completed a merge: the test checks nothing about merges")
+	}
 
 	checkIntegrity(t, path)
-	s := testOpen(t, filepath.Dir(path), func(o *Options) { o.Path = path })
+	s := testOpen(t, filepath.Dir(path), func(o *Options) { o.Path = path; o.MergeThreshold = crashMergeThreshold })
+	// Replay holds what was not merged: at most the cap and one batch,
+	// even after a kill in the middle of a merge.
+	st := s.Stats()
+	t.Logf("after reopen: %+v", st)
+	if limit := logCapFactor*crashMergeThreshold + 2000; st.Logged > limit {
+		t.Errorf("replayed %d entries, want at most %d", st.Logged, limit)
+	}
 	ctx := t.Context()
 	checked := 0
 	for w := range crashWriters {
@@ -106,6 +132,18 @@ func TestCrash(t *testing.T) {
 		}
 	}
 	t.Logf("verified %d keys", checked)
+	// Merging the replayed log over the half-merged snapshot must keep
+	// the file consistent and every key readable.
+	waitMerged(t, s)
+	for w := range crashWriters {
+		if _, _, err := s.Get(ctx, fmt.Sprintf("w%02d/%08d", w, 0)); err != nil {
+			t.Fatalf("writer %d's first key after merging the replayed log: %v", w, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkIntegrity(t, path)
 }
 
 type crashAck struct {
@@ -113,8 +151,10 @@ type crashAck struct {
 	at  int64
 }
 
-// crashLog collects the child's "P writer seq ackedAtNanos" progress marks
-// and "F endNanos durationNanos" commit reports.
+// crashLog collects the child's "P writer seq ackedAtNanos" progress marks,
+// "F endNanos durationNanos" commit reports (log commits and merge
+// transactions alike: both delay the next log commit) and "M last" merge
+// transaction reports.
 type crashLog struct {
 	ready chan struct{}
 
@@ -123,6 +163,18 @@ type crashLog struct {
 	marks      int
 	maxCommit  time.Duration
 	lastCommit int64 // end of the last commit reported
+	merges     int   // completed merges
+	mergeTxns  int
+	midMerge   chan struct{} // closed at the next "M 0" line, if set
+}
+
+// nextMidMerge returns a channel closed when the child next reports a
+// merge transaction that left its merge unfinished.
+func (l *crashLog) nextMidMerge() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.midMerge = make(chan struct{})
+	return l.midMerge
 }
 
 func (l *crashLog) add(line string) {
@@ -138,6 +190,14 @@ func (l *crashLog) add(line string) {
 		at, _ := strconv.ParseInt(f[3], 10, 64)
 		l.acked[w] = append(l.acked[w], crashAck{seq, at})
 		l.marks++
+	case len(f) == 2 && f[0] == "M":
+		l.mergeTxns++
+		if f[1] == "1" {
+			l.merges++
+		} else if l.midMerge != nil {
+			close(l.midMerge)
+			l.midMerge = nil
+		}
 	case len(f) == 3 && f[0] == "F":
 		end, _ := strconv.ParseInt(f[1], 10, 64)
 		d, _ := strconv.ParseInt(f[2], 10, 64)
@@ -210,11 +270,23 @@ func TestCrashChild(t *testing.T) {
 		fmt.Fprintf(os.Stdout, format+"\n", args...)
 	}
 	s, err := Open(Options{
-		Path:   path,
-		Logger: quietLog,
+		Path:           path,
+		Logger:         quietLog,
+		MergeThreshold: crashMergeThreshold,
+		mergeChunk:     crashMergeChunk,
 		OnFlush: func(_ int, d time.Duration, err error) {
 			if err == nil {
 				say("F %d %d", time.Now().UnixNano(), d.Nanoseconds())
+			}
+		},
+		OnMerge: func(_ int, last bool, d time.Duration, err error) {
+			if err == nil {
+				say("F %d %d", time.Now().UnixNano(), d.Nanoseconds())
+				if last {
+					say("M 1")
+				} else {
+					say("M 0")
+				}
 			}
 		},
 	})

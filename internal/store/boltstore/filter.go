@@ -86,18 +86,20 @@ func (d *diskFilter) addKey(key string) (full bool) {
 	return false
 }
 
-// buildFilter scans the file into a new filter and makes it current. Keys
+// buildFilter scans kv into a new filter and makes it current. Keys
 // written meanwhile reach the new filter through addKey (building is set
-// first), the overlay's keys are added before the scan, and the scan sees
-// every key committed before it starts: together, every key that can be
-// on disk when the filter takes over.
+// first), the overlay's keys (dirty, logged or being merged alike) are
+// added before the scan, and the scan sees every key merged before it
+// starts: together, every key that can be in kv when the filter takes
+// over.
 func (s *Store) buildFilter() {
 	d := &s.filter
 	if !d.rebuild.CompareAndSwap(false, true) {
 		return
 	}
 	defer d.rebuild.Store(false)
-	capacity := max(filterMinKeys, 2*int(s.keys.Load()))
+	logged, _ := s.ov.loggedLen()
+	capacity := max(filterMinKeys, 2*(int(s.keys.Load())+logged))
 	nf := newFilter(capacity)
 	d.building.Store(nf)
 	defer d.building.Store(nil)

@@ -46,3 +46,19 @@ func waitCommitted(t testing.TB, s *Store) {
 	t.Helper()
 	waitFor(t, "pending writes to be committed", func() bool { return s.Stats().Pending == 0 })
 }
+
+// waitMerged waits until every write is in bucket kv: committed to the log,
+// then merged, asking for merges rather than waiting for MergeThreshold or
+// MergeInterval.
+func waitMerged(t testing.TB, s *Store) {
+	t.Helper()
+	waitFor(t, "writes to be merged into kv", func() bool {
+		if st := s.Stats(); st.Pending == 0 && st.Logged == 0 {
+			// Done once the flusher has seen the request served, so
+			// that it cannot merge the test's next writes early.
+			return !s.forceMerge.Load()
+		}
+		s.requestMerge()
+		return false
+	})
+}

@@ -10,17 +10,26 @@ import (
 
 var (
 	kvBucket   = []byte("kv")
+	logBucket  = []byte("log")
 	metaBucket = []byte("meta")
 	versionKey = []byte("version")
 	keysKey    = []byte("keys")
+	// mergedKey, present while a merge is unfinished, holds its progress:
+	// the 8-byte sequence number of the last log record its snapshot
+	// covers, then the last key it has written to kv (see replay).
+	mergedKey = []byte("merged")
 )
 
-// formatVersion is bumped when the record layout changes, so an old binary
-// refuses a newer file instead of misreading it.
-const formatVersion = 1
+// formatVersion is bumped when the layout changes, so an old binary refuses
+// a newer file instead of misreading it. Version 2 added bucket "log": a
+// version 1 binary would ignore it and silently lose the writes not merged
+// into kv yet. A version 1 file is upgraded in place (it only lacks the
+// empty log).
+const formatVersion = 2
 
 // initMeta creates the buckets on first use and returns the stored key
-// count. A write transaction (one fsync) only happens for a new file.
+// count. A write transaction (one fsync) only happens for a new or
+// upgraded file.
 func initMeta(db *bolt.DB) (int64, error) {
 	var keys int64
 	ready := false
@@ -29,7 +38,8 @@ func initMeta(db *bolt.DB) (int64, error) {
 		if meta == nil || tx.Bucket(kvBucket) == nil {
 			return nil
 		}
-		if err := checkVersion(meta); err != nil {
+		v, err := checkVersion(meta)
+		if err != nil || v != formatVersion || tx.Bucket(logBucket) == nil {
 			return err
 		}
 		keys = int64(decodeUint(meta.Get(keysKey)))
@@ -40,16 +50,23 @@ func initMeta(db *bolt.DB) (int64, error) {
 		return keys, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		kv, err := tx.CreateBucketIfNotExists(kvBucket)
-		if err != nil {
-			return fmt.Errorf("create bucket: %w", err)
+		var kv *bolt.Bucket
+		for _, name := range [][]byte{kvBucket, logBucket, metaBucket} {
+			b, err := tx.CreateBucketIfNotExists(name)
+			if err != nil {
+				return fmt.Errorf("create bucket: %w", err)
+			}
+			if kv == nil {
+				kv = b
+			}
 		}
-		meta, err := tx.CreateBucketIfNotExists(metaBucket)
-		if err != nil {
-			return fmt.Errorf("create bucket: %w", err)
-		}
+		meta := tx.Bucket(metaBucket)
 		if meta.Get(versionKey) != nil {
-			return checkVersion(meta)
+			if _, err := checkVersion(meta); err != nil {
+				return err
+			}
+			keys = int64(decodeUint(meta.Get(keysKey)))
+			return meta.Put(versionKey, encodeUint(formatVersion))
 		}
 		if err := meta.Put(versionKey, encodeUint(formatVersion)); err != nil {
 			return err
@@ -62,15 +79,16 @@ func initMeta(db *bolt.DB) (int64, error) {
 	return keys, err
 }
 
-func checkVersion(meta *bolt.Bucket) error {
+// checkVersion returns the file's format version if this binary reads it.
+func checkVersion(meta *bolt.Bucket) (uint64, error) {
 	v := meta.Get(versionKey)
 	if len(v) != 8 {
-		return errors.New("meta: missing format version")
+		return 0, errors.New("meta: missing format version")
 	}
-	if got := decodeUint(v); got != formatVersion {
-		return fmt.Errorf("meta: format version %d, this binary reads %d", got, formatVersion)
+	if got := decodeUint(v); got < 1 || got > formatVersion {
+		return 0, fmt.Errorf("meta: format version %d, this binary reads 1 to %d", got, formatVersion)
 	}
-	return nil
+	return decodeUint(v), nil
 }
 
 func putKeyCount(tx *bolt.Tx, n int64) error {

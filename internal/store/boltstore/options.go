@@ -18,10 +18,23 @@ type Options struct {
 	// starts a commit early, and writers then wait for the flusher to take
 	// the batch rather than grow it, and with it the commit time and the
 	// crash window, without bound. While commits fail they do not wait.
-	// Default 2000: with random keys each key costs about one page write
-	// once the file holds a few hundred thousand keys, so bigger batches buy
-	// little throughput but lengthen commits.
+	// Default 2000: a commit appends the batch to the log as one value,
+	// about 100 bytes per greylist key, so 2000 keys commit in a few
+	// milliseconds, most of it the fsync.
 	MaxPending int
+
+	// MergeThreshold is the number of logged entries (committed to the log,
+	// not yet in the kv B+tree) at which a merge starts. Bigger merges
+	// touch each leaf page of kv for more keys at once, so they cost less
+	// per key, but take memory (about 230 bytes per greylist entry) and
+	// make Open replay a longer log. Writers wait while 2 x MergeThreshold
+	// entries are not merged, so that merges falling behind cannot grow
+	// memory and the log without bound. Default 100000.
+	MergeThreshold int
+
+	// MergeInterval is the longest logged entries wait for a merge when
+	// fewer than MergeThreshold arrive. Default 30s.
+	MergeInterval time.Duration
 
 	// SweepInterval is how often the sweeper scans for expired keys.
 	// Default 1s; negative disables sweeping.
@@ -38,9 +51,19 @@ type Options struct {
 	Logger *slog.Logger
 
 	// OnFlush, if set, is called after every commit attempt with the number
-	// of keys written or deleted, its duration and its error. It runs on the
-	// flusher goroutine and must not block.
+	// of keys written or deleted (the entries appended to the log, plus the
+	// expired keys the sweeper found, deleted from kv in the same commit),
+	// its duration and its error. It runs on the flusher goroutine and must
+	// not block.
 	OnFlush func(n int, d time.Duration, err error)
+
+	// OnMerge, if set, is called after every merge transaction with the
+	// number of logged entries it wrote to kv (a merge is committed in
+	// several transactions over consecutive key ranges), its duration and
+	// its error. last is true for the transaction that ends a merge (and
+	// deletes the log records it covered). It runs on the flusher
+	// goroutine and must not block.
+	OnMerge func(n int, last bool, d time.Duration, err error)
 
 	// OnSweep, if set, is called after every sweep tick with the keys
 	// scanned, the expired keys removed, the duration and the error. It runs
@@ -53,6 +76,15 @@ type Options struct {
 	// failCommit, set by tests, makes a commit fail after it has written
 	// its batch, to check that a failed commit loses nothing.
 	failCommit func() error
+	// failMerge, set by tests, runs inside every merge transaction after
+	// its writes; an error makes it fail, and blocking holds the merge.
+	failMerge func() error
+	// holdMerge, set by tests, keeps merges from starting while it
+	// returns true, as a disk too slow for them would.
+	holdMerge func() bool
+	// mergeChunk, set by tests, caps the entries one merge transaction
+	// writes, so that merges span many transactions.
+	mergeChunk int
 }
 
 func (o Options) withDefaults() Options {
@@ -61,6 +93,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = 2000
+	}
+	if o.MergeThreshold <= 0 {
+		o.MergeThreshold = 100_000
+	}
+	if o.MergeInterval <= 0 {
+		o.MergeInterval = 30 * time.Second
+	}
+	if o.mergeChunk <= 0 {
+		o.mergeChunk = mergeChunkMax
 	}
 	if o.SweepInterval == 0 {
 		o.SweepInterval = time.Second

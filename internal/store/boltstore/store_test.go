@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,18 +22,56 @@ func TestConformance(t *testing.T) {
 		// Most reads are answered by the overlay.
 		{"write-behind", nil},
 		// A commit every millisecond or 16 writes, so reads and
-		// read-modify-writes also go to bbolt and race with commits.
+		// read-modify-writes also go to the log and race with commits.
 		{"eager", func(o *Options) { o.FlushInterval = time.Millisecond; o.MaxPending = 16 }},
+		// Also a merge every 8 logged entries, in transactions of 3, so
+		// that reads go to kv too and race with merges, snapshots and
+		// the logged cap.
+		{"eager-merge", func(o *Options) {
+			o.FlushInterval = time.Millisecond
+			o.MaxPending = 16
+			o.MergeThreshold = 8
+			o.mergeChunk = 3
+		}},
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store { return testOpen(t, "", m.opt) })
+			var merged atomic.Int64
+			storetest.Run(t, func(t *testing.T) store.Store {
+				return testOpen(t, "", func(o *Options) {
+					if m.opt != nil {
+						m.opt(o)
+					}
+					o.OnMerge = func(n int, _ bool, _ time.Duration, err error) {
+						if err == nil {
+							merged.Add(int64(n))
+						}
+					}
+				})
+			})
+			t.Logf("%d entries merged into kv", merged.Load())
+			if m.name == "eager-merge" && merged.Load() < 1000 {
+				t.Errorf("only %d entries merged: the suite hardly reads from kv", merged.Load())
+			}
 		})
 	}
 }
 
 func TestReopen(t *testing.T) {
-	storetest.RunReopen(t, func(t *testing.T, dir string) store.Store { return testOpen(t, dir, nil) })
+	modes := []struct {
+		name string
+		opt  func(*Options)
+	}{
+		// Nothing is merged: every reopen replays the whole log.
+		{"log", noMerge},
+		// Merged as it goes: reopens find most of it in kv.
+		{"merged", func(o *Options) { o.FlushInterval = time.Millisecond; o.MaxPending = 16; o.MergeThreshold = 8 }},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			storetest.RunReopen(t, func(t *testing.T, dir string) store.Store { return testOpen(t, dir, m.opt) })
+		})
+	}
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -136,7 +175,7 @@ func TestFlushFailureKeepsData(t *testing.T) {
 
 	<-failing
 	failing <- false
-	waitCommitted(t, s)
+	waitMerged(t, s)
 	if st := s.Stats(); st.Keys != 99 {
 		t.Fatalf("after recovery Keys = %d, want 99", st.Keys)
 	}
@@ -194,7 +233,7 @@ func TestKeyCount(t *testing.T) {
 		if err := st.do(); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		waitCommitted(t, s)
+		waitMerged(t, s)
 		if got := s.Stats().Keys; got != st.want {
 			t.Fatalf("after %s: Keys = %d, want %d", st.name, got, st.want)
 		}
