@@ -99,7 +99,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	level := new(slog.LevelVar)
 	level.Set(daemon.ParseLevel(cfg.Log.Level))
-	log := daemon.NewLogger(stderr, cfg.Log.Format, level)
+	logOut := daemon.NewLogWriter(stderr, 100*time.Millisecond)
+	defer logOut.Close()
+	log := daemon.NewLogger(logOut, cfg.Log.Format, level)
 
 	if f.checkOnly {
 		if _, err := daemon.CheckConfig(cfg); err != nil {

@@ -72,6 +72,7 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, e
 		Logger:        log,
 		OnFlush:       sm.onFlush,
 		OnSweep:       sm.onSweep,
+		OnMerge:       sm.onMerge,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)

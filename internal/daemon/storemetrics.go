@@ -18,6 +18,8 @@ type storeMetrics struct {
 	flushes *prometheus.HistogramVec
 	flushed prometheus.Counter
 	swept   prometheus.Counter
+	merges  *prometheus.HistogramVec
+	merged  prometheus.Counter
 }
 
 func newStoreMetrics(reg prometheus.Registerer) *storeMetrics {
@@ -38,14 +40,23 @@ func newStoreMetrics(reg prometheus.Registerer) *storeMetrics {
 		}, []string{"result"}),
 		flushed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tempfail_store_flushed_keys_total",
-			Help: "Keys written or deleted by group commits.",
+			Help: "Entries appended to the embedded store's log by group commits.",
 		}),
 		swept: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tempfail_store_expired_keys_removed_total",
 			Help: "Expired keys removed by the incremental sweeper.",
 		}),
+		merges: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tempfail_store_merge_duration_seconds",
+			Help:    "Duration of the embedded store's merge transactions (log into the B+tree).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}, []string{"result"}),
+		merged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tempfail_store_merged_entries_total",
+			Help: "Entries merged from the embedded store's log into its B+tree.",
+		}),
 	}
-	reg.MustRegister(m.ops, m.errs, m.flushes, m.flushed, m.swept)
+	reg.MustRegister(m.ops, m.errs, m.flushes, m.flushed, m.swept, m.merges, m.merged)
 	return m
 }
 
@@ -57,6 +68,16 @@ func (m *storeMetrics) onFlush(n int, d time.Duration, err error) {
 	}
 	m.flushes.WithLabelValues("ok").Observe(d.Seconds())
 	m.flushed.Add(float64(n))
+}
+
+func (m *storeMetrics) onMerge(n int, _ bool, d time.Duration, err error) {
+	if err != nil {
+		m.errs.WithLabelValues("merge").Inc()
+		m.merges.WithLabelValues("error").Observe(d.Seconds())
+		return
+	}
+	m.merges.WithLabelValues("ok").Observe(d.Seconds())
+	m.merged.Add(float64(n))
 }
 
 func (m *storeMetrics) onSweep(scanned, removed int, d time.Duration, err error) {
