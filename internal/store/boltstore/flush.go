@@ -58,6 +58,9 @@ func (s *Store) run() {
 			}
 		case <-s.stop:
 			s.closeErr = s.finalFlush()
+			if s.closeErr == nil {
+				s.mergeOnClose()
+			}
 			return
 		case <-flushTick.C:
 			s.flush(nil)
@@ -80,6 +83,35 @@ func (s *Store) finalFlush() error {
 		time.Sleep(s.opts.FlushInterval)
 	}
 	return fmt.Errorf("boltstore: close %s: %d writes lost: %w", s.opts.Path, s.ov.pending(), err)
+}
+
+// mergeOnClose merges the log into kv for at most Options.CloseMerge, so
+// that the next Open has little to replay and writers after a restart do
+// not start out waiting for a merge. What is left stays in the log.
+func (s *Store) mergeOnClose() {
+	if s.opts.CloseMerge <= 0 {
+		return
+	}
+	deadline := time.NewTimer(s.opts.CloseMerge)
+	defer deadline.Stop()
+	s.forceMerge.Store(true)
+	for {
+		ch := s.mergeChan()
+		if ch == nil {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return
+		}
+		select {
+		case <-deadline.C:
+			return
+		default:
+		}
+		s.mergeStep()
+	}
 }
 
 // flush appends the dirty writes to the log, and deletes the expired keys

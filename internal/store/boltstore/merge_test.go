@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -522,5 +523,39 @@ func TestUpgradeFormat1(t *testing.T) {
 		t.Fatal("Open accepted a newer format")
 	} else if !strings.Contains(err.Error(), "format version") {
 		t.Fatalf("Open of a newer format: %v", err)
+	}
+}
+
+// TestCloseMergesLog: Close merges what the log holds (within CloseMerge),
+// so the next Open has nothing to replay; with CloseMerge < 0 the log is
+// left for replay.
+func TestCloseMergesLog(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		closeMerge time.Duration
+		wantLogged bool
+	}{{"merge", 0, false}, {"no merge", -1, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx := context.Background()
+			s := testOpen(t, dir, func(o *Options) { o.CloseMerge = tc.closeMerge; o.MergeInterval = time.Hour })
+			for i := 0; i < 2000; i++ {
+				if err := s.Put(ctx, fmt.Sprint("k", i), []byte("v"), time.Now().Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = testOpen(t, dir, nil)
+			if got := s.Stats().Logged > 0; got != tc.wantLogged {
+				t.Fatalf("logged entries after reopen: %d", s.Stats().Logged)
+			}
+			for i := 0; i < 2000; i++ {
+				if _, _, err := s.Get(ctx, fmt.Sprint("k", i)); err != nil {
+					t.Fatalf("k%d: %v", i, err)
+				}
+			}
+		})
 	}
 }

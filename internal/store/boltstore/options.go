@@ -36,6 +36,12 @@ type Options struct {
 	// fewer than MergeThreshold arrive. Default 30s.
 	MergeInterval time.Duration
 
+	// CloseMerge is how long Close may spend merging the log into the
+	// B+tree after its final flush, so a restart replays little and does
+	// not begin with writers waiting on a merge. Default 5s; negative: no
+	// merge on Close (the next Open replays the log).
+	CloseMerge time.Duration
+
 	// SweepInterval is how often the sweeper scans for expired keys.
 	// Default 1s; negative disables sweeping.
 	SweepInterval time.Duration
@@ -93,6 +99,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = 2000
+	}
+	if o.CloseMerge == 0 {
+		o.CloseMerge = 5 * time.Second
 	}
 	if o.MergeThreshold <= 0 {
 		o.MergeThreshold = 100_000
