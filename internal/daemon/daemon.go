@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -116,7 +117,11 @@ func (d *Daemon) Start() error {
 			for _, o := range d.listeners {
 				o.Close()
 			}
-			return fmt.Errorf("listen %s: %w", a, err)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				// The usual cause when replacing postgrey: it still holds 10023.
+				return fmt.Errorf("%w (is postgrey or another tempfail still running there?)", err)
+			}
+			return err
 		}
 		d.listeners = append(d.listeners, l)
 	}
