@@ -3,15 +3,17 @@ package daemon
 import (
 	"io"
 	"log/slog"
+
+	"github.com/tempfail/tempfail/internal/logfmt"
 )
 
 // NewLogger returns the process logger; level can be changed on reload.
 func NewLogger(w io.Writer, format string, level *slog.LevelVar) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
+	f := logfmt.Text
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		f = logfmt.JSON
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logfmt.New(w, f, level))
 }
 
 // ParseLevel maps the config's level names.

@@ -323,11 +323,7 @@ func (g *Check) triplet(ctx context.Context, c *engine.Call, net string) (policy
 			}
 			v = g.deferFor(delay, reason)
 			if !r.DryRun {
-				full, err := g.pendingFull(ctx, c, net, b == nil)
-				if err != nil {
-					return policy.Verdict{}, err
-				}
-				if full {
+				if g.pendingFull(c, net, b == nil) {
 					g.m.PendingCapped.Inc()
 					v.Reason = ReasonPendingCap
 					return v, nil
@@ -361,15 +357,12 @@ func (g *Check) triplet(ctx context.Context, c *engine.Call, net string) (policy
 
 // pendingFull counts a new waiting triplet for its network and reports
 // whether the network is over its cap.
-func (g *Check) pendingFull(ctx context.Context, c *engine.Call, net string, fresh bool) (bool, error) {
+func (g *Check) pendingFull(c *engine.Call, net string, fresh bool) bool {
 	if !fresh {
-		return false, nil // replacing an expired record does not add one
+		return false // replacing an expired record does not add one
 	}
-	n, err := g.st.Incr(ctx, pendingKey(net), 1, c.Now.Add(g.cfg.RetryWindow.D()))
-	if err != nil {
-		return false, fmt.Errorf("greylist: count pending for %s: %w", net, err)
-	}
-	return n > int64(g.cfg.MaxPendingPerNetwork), nil
+	span := int64(g.cfg.RetryWindow.D()/time.Second) / 2
+	return g.m.pending.add(net, c.Now.Unix(), span) > g.cfg.MaxPendingPerNetwork
 }
 
 func (g *Check) deferFor(wait int64, reason string) policy.Verdict {

@@ -214,9 +214,6 @@ func capPart(s string) string {
 // allowKey is the store key of a client network's auto-allowlist record.
 func allowKey(net string) string { return "a\x00" + net }
 
-// pendingKey counts a client network's triplets waiting for their retry.
-func pendingKey(net string) string { return "p\x00" + net }
-
 // fill replaces {seconds} in a configured text.
 func fill(tmpl string, seconds int64) string {
 	return strings.ReplaceAll(tmpl, "{seconds}", strconv.FormatInt(seconds, 10))

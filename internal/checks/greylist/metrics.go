@@ -2,13 +2,15 @@ package greylist
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Metrics of the greylisting check. Created once per process and kept
-// across reloads.
+// Metrics of the greylisting check, and its in-memory counters. Created
+// once per process and kept across reloads.
 type Metrics struct {
 	Outcomes       *prometheus.CounterVec
 	DelayUntilPass prometheus.Histogram
 	Allowlisted    prometheus.Counter
 	PendingCapped  prometheus.Counter
+
+	pending pendingCounts // see pending.go
 }
 
 // NewMetrics creates the collectors and registers them on reg (nil: not
