@@ -1,0 +1,182 @@
+package ratelimit
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tempfail/tempfail/internal/store"
+)
+
+// ErrContention is returned (wrapped) when a key changed under every one of
+// Options.MaxTries read-and-swap attempts. Callers treat it like a store
+// failure (the check's on_error answer).
+var ErrContention = errors.New("ratelimit: key too contended")
+
+// ErrNegativeCost is returned (wrapped) for a cost below 0.
+var ErrNegativeCost = errors.New("ratelimit: negative cost")
+
+// DefaultSlack is how long a key outlives its TAT by default. Once TAT has
+// passed, a key holds no information (a missing key means an empty bucket),
+// so the slack only covers stores that keep expiry in milliseconds and
+// small clock differences between MX hosts sharing a store.
+const DefaultSlack = time.Second
+
+// DefaultMaxTries is the default bound on read-and-swap attempts.
+const DefaultMaxTries = 16
+
+// Options configures New. The zero value is usable.
+type Options struct {
+	// Now is the clock. Default time.Now; tests set a fake one. Keys
+	// expire by the store's clock at TAT + Slack, so a fake clock behind
+	// the store's loses state early: give the store the same clock, or
+	// keep the fake one at or ahead of it.
+	Now func() time.Time
+	// Slack: a key expires at its TAT + Slack. Default DefaultSlack.
+	Slack time.Duration
+	// MaxTries bounds the Get + CompareAndSwap attempts of one request
+	// before it fails with ErrContention. Default DefaultMaxTries.
+	MaxTries int
+}
+
+// Atomic is an optional interface of a store.Store that can run one GCRA
+// step itself, atomically and in one round trip (Redis: a Lua script or
+// function doing Get, Decide and Set). When the store given to New
+// implements it, the Limiter calls it for every Allow and Peek instead of
+// its Get + CompareAndSwap loop; a store wrapper (metrics, logging) must
+// forward it or the Limiter falls back to that loop.
+//
+// An implementation must behave exactly like Decide on the key's state:
+// read the TAT (missing or expired: 0), compute Decide(tat, now, cost,
+// limit), and unless c.Peek, write Result.TAT when it differs from the
+// state read, with the key expiring at Result.TAT + c.Slack. The value
+// format under the key is the implementation's own, since only it reads
+// the key (the Get + CompareAndSwap path stores 8 bytes, big-endian). The
+// conformance suite in package ratelimittest holds it to this through the
+// Limiter.
+type Atomic interface {
+	GCRA(ctx context.Context, c AtomicCall) (Result, error)
+}
+
+// AtomicCall is one GCRA step for Atomic.GCRA. Limit.Interval,
+// Limit.Tolerance and Limit.Burst give its parameters as integers.
+type AtomicCall struct {
+	Key   string
+	Now   time.Time
+	Cost  int64 // >= 0
+	Limit Limit
+	// Peek: decide, but never write.
+	Peek bool
+	// Slack: the key expires at the new TAT + Slack.
+	Slack time.Duration
+}
+
+// Limiter applies GCRA limits to keys in a store.Store. It is safe for
+// concurrent use, also by several processes or hosts sharing the store.
+type Limiter struct {
+	st     store.Store
+	atomic Atomic
+	o      Options
+}
+
+// New returns a Limiter over st.
+func New(st store.Store, o Options) *Limiter {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Slack <= 0 {
+		o.Slack = DefaultSlack
+	}
+	if o.MaxTries <= 0 {
+		o.MaxTries = DefaultMaxTries
+	}
+	lm := &Limiter{st: st, o: o}
+	lm.atomic, _ = st.(Atomic)
+	return lm
+}
+
+// Allow charges cost to key under l and returns the decision. A denied
+// request (Result.Allowed false) is not charged. A store failure or
+// ErrContention comes back as an error with a zero Result.
+func (lm *Limiter) Allow(ctx context.Context, key string, l Limit, cost int64) (Result, error) {
+	return lm.step(ctx, key, l, cost, false)
+}
+
+// Peek decides a request of cost against key without charging or writing
+// anything: with cost 0 it reports Remaining and ResetAfter, for `tempfail
+// query`.
+func (lm *Limiter) Peek(ctx context.Context, key string, l Limit, cost int64) (Result, error) {
+	return lm.step(ctx, key, l, cost, true)
+}
+
+func (lm *Limiter) step(ctx context.Context, key string, l Limit, cost int64, peek bool) (Result, error) {
+	if cost < 0 {
+		return Result{}, fmt.Errorf("%w: %d for %q", ErrNegativeCost, cost, key)
+	}
+	if lm.atomic != nil {
+		r, err := lm.atomic.GCRA(ctx, AtomicCall{Key: key, Now: lm.o.Now(), Cost: cost, Limit: l, Peek: peek, Slack: lm.o.Slack})
+		if err != nil {
+			return Result{}, fmt.Errorf("ratelimit: %q: %w", key, err)
+		}
+		return r, nil
+	}
+	for try := 0; try < lm.o.MaxTries; try++ {
+		old, _, err := lm.st.Get(ctx, key)
+		var tat int64
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			old = nil
+		case err != nil:
+			return Result{}, fmt.Errorf("ratelimit: read %q: %w", key, err)
+		default:
+			// A value that does not decode starts over and is replaced.
+			tat, _ = DecodeTAT(old)
+		}
+		r := Decide(tat, lm.o.Now().UnixNano(), cost, l)
+		if peek || r.TAT == tat {
+			// Nothing to write: a denial, a cost of 0, or a Peek.
+			return r, nil
+		}
+		ok, err := lm.st.CompareAndSwap(ctx, key, old, EncodeTAT(r.TAT), time.Unix(0, r.TAT).Add(lm.o.Slack))
+		if err != nil {
+			return Result{}, fmt.Errorf("ratelimit: write %q: %w", key, err)
+		}
+		if ok {
+			return r, nil
+		}
+	}
+	return Result{}, fmt.Errorf("%w: %q changed under %d attempts", ErrContention, key, lm.o.MaxTries)
+}
+
+// tatLen is the size of a stored TAT.
+const tatLen = 8
+
+// EncodeTAT is the stored form of a TAT: 8 bytes, big-endian.
+func EncodeTAT(tat int64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, tatLen), uint64(tat))
+}
+
+// DecodeTAT reads EncodeTAT's form.
+func DecodeTAT(b []byte) (int64, bool) {
+	if len(b) != tatLen {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(b)), true
+}
+
+// maxSubject bounds the subject part of a key. Anyone who can reach the
+// policy port can send long addresses; an oversized key must not turn into
+// a store error (and an on_error answer) for the asking.
+const maxSubject = 1024
+
+// Key is the store key of limit's bucket for subject (a client address, a
+// sender, a SASL user, a combination joined by the caller). NUL separates
+// the parts; subjects longer than 1024 bytes are cut there.
+func Key(limit, subject string) string {
+	if len(subject) > maxSubject {
+		subject = subject[:maxSubject]
+	}
+	return "r\x00" + limit + "\x00" + subject
+}
