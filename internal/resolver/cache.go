@@ -1,0 +1,97 @@
+package resolver
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// key identifies a cached answer: the lower-cased name without the trailing
+// dot, and the query type.
+type key struct {
+	name  string
+	qtype uint16
+}
+
+// cache is a fixed-capacity map of answers with CLOCK eviction.
+//
+// CLOCK (second chance) approximates LRU: each slot has a reference bit set
+// on every hit; when a new answer needs room the hand sweeps the slots,
+// clearing set bits and evicting the first slot found unreferenced or
+// expired. Hits only take the read lock and set the bit atomically, so
+// concurrent readers do not serialise on a list update the way LRU would.
+type cache struct {
+	mu    sync.RWMutex
+	idx   map[key]int
+	slots []slot
+	size  int
+	hand  int
+}
+
+type slot struct {
+	k   key
+	a   *answer
+	ref uint32 // accessed atomically; 1 = referenced since the hand passed
+}
+
+func newCache(size int) *cache {
+	return &cache{idx: make(map[key]int, size), size: size}
+}
+
+// get returns the unexpired answer for k, or nil.
+func (c *cache) get(k key, now time.Time) *answer {
+	c.mu.RLock()
+	i, ok := c.idx[k]
+	if !ok {
+		c.mu.RUnlock()
+		return nil
+	}
+	s := &c.slots[i]
+	a := s.a
+	if !now.Before(a.expires) {
+		c.mu.RUnlock()
+		return nil
+	}
+	if atomic.LoadUint32(&s.ref) == 0 {
+		atomic.StoreUint32(&s.ref, 1)
+	}
+	c.mu.RUnlock()
+	return a
+}
+
+// put stores a under k and reports whether another entry was evicted to
+// make room.
+func (c *cache) put(k key, a *answer, now time.Time) (evicted bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i, ok := c.idx[k]; ok {
+		c.slots[i].a = a
+		return false
+	}
+	if len(c.slots) < c.size {
+		c.slots = append(c.slots, slot{k: k, a: a})
+		c.idx[k] = len(c.slots) - 1
+		return false
+	}
+	// At most two sweeps: the first clears every reference bit.
+	for {
+		s := &c.slots[c.hand]
+		if atomic.LoadUint32(&s.ref) == 0 || !now.Before(s.a.expires) {
+			delete(c.idx, s.k)
+			s.k, s.a = k, a
+			atomic.StoreUint32(&s.ref, 0)
+			c.idx[k] = c.hand
+			c.hand = (c.hand + 1) % c.size
+			return true
+		}
+		atomic.StoreUint32(&s.ref, 0)
+		c.hand = (c.hand + 1) % c.size
+	}
+}
+
+// len returns the number of entries held, expired or not.
+func (c *cache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.idx)
+}
