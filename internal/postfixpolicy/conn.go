@@ -2,12 +2,14 @@ package postfixpolicy
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tempfail/tempfail/internal/policy"
 )
@@ -30,6 +32,10 @@ type conn struct {
 	br    *bufio.Reader
 	bw    *bufio.Writer
 	dec   decoder
+	// wdl is the write deadline last set. Arming a deadline costs a
+	// timer update; answers are small, so it is renewed only once half
+	// of WriteTimeout has gone by.
+	wdl time.Time
 }
 
 // Buffered I/O is pooled across connections; within one it is reused for
@@ -102,20 +108,36 @@ func (c *conn) awaitRequest() bool {
 // answer reads one request, decides it and writes the answer. It reports
 // whether the connection can carry another request.
 func (c *conn) answer() bool {
-	c.nc.SetReadDeadline(deadline(c.s.opts.ReadTimeout))
+	if !c.whole() {
+		// Only a request still arriving needs the (short) read
+		// deadline; Postfix usually sends one in a single write.
+		c.nc.SetReadDeadline(deadline(c.s.opts.ReadTimeout))
+	}
 	req, err := c.dec.read()
 	if err != nil {
 		c.readFailed(err)
 		return false
 	}
 	v := c.decide(req)
-	c.nc.SetWriteDeadline(deadline(c.s.opts.WriteTimeout))
+	if wt := c.s.opts.WriteTimeout; wt >= 0 {
+		if now := time.Now(); c.wdl.Sub(now) < wt/2 {
+			c.wdl = now.Add(wt)
+			c.nc.SetWriteDeadline(c.wdl)
+		}
+	}
 	if err := WriteResponse(c.bw, v, Verbose(req)); err != nil {
 		c.s.log.Info("policy connection write error", "remote", peerName(c.nc), "err", err)
 		return false
 	}
 	c.s.m.requests.Inc()
 	return true
+}
+
+// whole reports whether a complete request (ended by an empty line) is
+// already buffered.
+func (c *conn) whole() bool {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n"))
 }
 
 // readFailed logs and counts why a request could not be read. Postfix,
