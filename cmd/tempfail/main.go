@@ -22,12 +22,16 @@ Commands (receiving side):
             on an embedded store; listens on 127.0.0.1:10023 with no config at all
   query     ask a running server what it would answer for one request, and why
 
+Commands (anyone):
+  explain   explain an SMTP reply, DSN, Exchange NDR string, mail-log line or
+            mail-client error code: cause, temporary or not, who acts, the fix
+
 Other:
   version   print the version
   help      this text; "tempfail <command> --help" for a command's flags
 
-Planned (not in this release): explain, trace, report, probe.
-Docs: README.md, docs/config.md, docs/architecture.md.
+Planned (not in this release): trace, report, probe.
+Docs: README.md, docs/config.md, docs/architecture.md, docs/explain.md.
 `
 
 func main() {
@@ -44,13 +48,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveCmd(args[1:], stdout, stderr)
 	case "query":
 		return queryCmd(args[1:], stdout, stderr)
+	case "explain":
+		return explainCmd(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tempfail", version)
 		return 0
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "explain", "trace", "report", "probe":
+	case "trace", "report", "probe":
 		fmt.Fprintf(stderr, "tempfail %s: not implemented yet in this release (see the README's roadmap)\n", args[0])
 		return 2
 	}

@@ -1,0 +1,200 @@
+package explain
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/tempfail/tempfail/internal/reply"
+)
+
+// Explainer classifies inputs with one compiled rule set. It is safe for
+// concurrent use.
+type Explainer struct {
+	rules *Rules
+}
+
+// New returns an Explainer over rs (nil: the embedded rules).
+func New(rs *Rules) (*Explainer, error) {
+	if rs == nil {
+		var err error
+		if rs, err = LoadBuiltin(); err != nil {
+			return nil, err
+		}
+	}
+	return &Explainer{rules: rs}, nil
+}
+
+// Rules is the rule set in use.
+func (e *Explainer) Rules() *Rules { return e.rules }
+
+// Explain classifies one input. Unknown input is not an error: it gets
+// cause "other" with whatever its codes say, and a hint.
+func (e *Explainer) Explain(input string) Result {
+	return e.explainParsed(input, Extract(input))
+}
+
+// ExplainDSN classifies every per-recipient block of a bounce message or a
+// message/delivery-status part (RFC 3464), one Result per block.
+func (e *Explainer) ExplainDSN(msg string) []Result {
+	var out []Result
+	for _, b := range SplitDSN(msg) {
+		p := b.Parsed
+		if p.Stage == "" {
+			p.Stage = stageFromText(lowerASCII(p.Text))
+		}
+		if p.Stage == "" {
+			p.Stage = StageUnknown
+		}
+		out = append(out, e.explainParsed(b.Text, p))
+	}
+	return out
+}
+
+func (e *Explainer) explainParsed(input string, p Parsed) Result {
+	res := Result{
+		Input:     input,
+		Code:      p.Code,
+		Enhanced:  p.Enhanced,
+		Stage:     p.Stage,
+		Remote:    p.Remote,
+		Reply:     p.Text,
+		Recipient: p.Recipient,
+		Fix:       []string{},
+	}
+	if st, ok := reply.ParseStatus(p.Enhanced); ok {
+		res.EnhancedMeaning = reply.Meaning(st)
+	}
+	h := e.rules.match(&p, matchText(&p))
+	res.Provider = h.provider
+	var temp, assume *bool
+	switch {
+	case h.rule != nil:
+		s := h.rule.spec
+		vals := map[string]string{"remote": p.Remote, "code": codeString(p.Code), "enhanced": p.Enhanced}
+		for k, v := range h.caps {
+			vals[k] = v
+		}
+		res.Cause, res.Actor = s.Cause, s.Actor
+		res.Summary, res.Resolves = fill(s.Summary, vals), fill(s.Resolves, vals)
+		for _, f := range s.Fix {
+			res.Fix = append(res.Fix, fill(f, vals))
+		}
+		res.Rule, res.Software, res.Source, res.Hint = s.ID, s.Software, s.Source, fill(s.Hint, vals)
+		if s.Provider != "" {
+			res.Provider = s.Provider
+		}
+		if res.Stage == StageUnknown && s.Stage != "" {
+			res.Stage = s.Stage
+		}
+		temp, assume = s.Temporary, s.AssumeTemporary
+	default:
+		c, via := e.rules.fallback(&p)
+		if c == nil {
+			res.Cause, res.Actor = CauseOther, ActorBoth
+			res.Summary = "No SMTP reply code and no wording tempfail recognises."
+			res.Fix = []string{"Find the full reply: the line in the sending server's log with \"said:\" or \"SMTP error\", or the Diagnostic-Code of the bounce, and explain that instead."}
+			res.Resolves = "Unknown until the full reply is known."
+			res.Hint = "paste the whole log line or bounce; a 4xx code means the sender retries, a 5xx code means it gave up"
+			res.Rule = "none"
+			break
+		}
+		res.Cause, res.Actor = c.Cause, c.Actor
+		res.Summary, res.Resolves, res.Hint, res.Source = c.Summary, c.Resolves, c.Hint, c.Source
+		res.Fix = append(res.Fix, c.Fix...)
+		res.Rule = via
+	}
+	res.Temporary = temporary(&p, res.Cause, temp, assume)
+	return res
+}
+
+// matchText is what the rules see: the text before the reply, the reply
+// text with continuation prefixes removed, and the remote host (provider
+// names live there: gmail-smtp-in.l.google.com).
+func matchText(p *Parsed) string {
+	var b strings.Builder
+	b.Grow(len(p.lead) + len(p.Text) + len(p.Remote) + 8)
+	b.WriteString(p.lead)
+	b.WriteString(" ")
+	b.WriteString(p.Text)
+	if p.Format != "postfix-smtpd" {
+		// smtpd's remote is the client that was rejected, not the provider
+		// that answered.
+		b.WriteString(" | ")
+		b.WriteString(p.Remote)
+	}
+	return b.String()
+}
+
+// fallback looks the codes up when no specific rule matched: the exact
+// enhanced code, the enhanced code of either class (x.S.D), the exact basic
+// code, then the basic class (4xx, 5xx). RFC 3463 section 2: the subject and
+// detail carry the meaning, the class only says transient or permanent.
+func (rs *Rules) fallback(p *Parsed) (*codeSpec, string) {
+	if p.Enhanced != "" {
+		if c := rs.enhanced[p.Enhanced]; c != nil {
+			return c, "enhanced:" + p.Enhanced
+		}
+		k := "x" + p.Enhanced[1:]
+		if c := rs.enhanced[k]; c != nil {
+			return c, "enhanced:" + k
+		}
+	}
+	if p.Code != 0 {
+		k := codeString(p.Code)
+		if c := rs.basic[k]; c != nil {
+			return c, "basic:" + k
+		}
+		k = k[:1] + "xx"
+		if c := rs.basic[k]; c != nil {
+			return c, "basic:" + k
+		}
+	}
+	if p.Enhanced != "" {
+		k := p.Enhanced[:1] + "xx"
+		if c := rs.basic[k]; c != nil {
+			return c, "basic:" + k
+		}
+	}
+	return nil, ""
+}
+
+// temporary applies the design brief's conventions: true when the sending
+// MTA keeps the message and retries, false for a final failure. A rule may
+// override (an expiry is final even with a 4.x.x code inside); then the log
+// format's status decides (Postfix status=, Exim ==/**, DSN Action: of RFC
+// 3464 section 2.3.3), then the reply class (RFC 5321 section 4.2.1: 4yz
+// transient, 5yz permanent), then the enhanced class (RFC 3463 section 3.1).
+// Without any of these, a rule's assumption or the cause's nature decides.
+func temporary(p *Parsed, cause string, override, assume *bool) bool {
+	if override != nil {
+		return *override
+	}
+	switch p.Hint {
+	case HintDeferred:
+		return true
+	case HintFailed, HintExpired, HintSent:
+		return false
+	}
+	switch replyClass(p) {
+	case 4:
+		return true
+	case 2, 5:
+		return false
+	}
+	if assume != nil {
+		return *assume
+	}
+	switch cause {
+	case CauseGreylisting, CauseRateLimit, CauseRecipientUnverified, CauseTimeout,
+		CauseDNSLookupFailure, CauseServerBusy, CauseRemoteFailure:
+		return true
+	}
+	return false
+}
+
+func codeString(c int) string {
+	if c == 0 {
+		return ""
+	}
+	return strconv.Itoa(c)
+}

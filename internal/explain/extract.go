@@ -1,0 +1,366 @@
+package explain
+
+import (
+	"strings"
+
+	"github.com/tempfail/tempfail/internal/reply"
+)
+
+// Parsed is one input reduced to what the classifier needs. Every field is
+// optional: a bare "Connection timed out" has only Text.
+type Parsed struct {
+	Code     int    // basic reply code (RFC 5321 section 4.2), 0 if none
+	Enhanced string // enhanced status code (RFC 3463), "" if none
+	Text     string // the reply or diagnostic text, codes and multi-line prefixes removed
+	Stage    string // Stage* constant
+	Remote   string // "host[ip]", "host" or "[ip]" of the other side
+	Hint     string // Hint* constant from the log format
+	Format   string // which form was recognised: reply, postfix, postfix-smtpd, exim, exchange, dsn, text
+	// Recipient is a DSN's Final-Recipient (--dsn mode).
+	Recipient string
+	// lead is text before the reply ("Server Response: '", a client's
+	// sentence); rules see it too.
+	lead string
+}
+
+// Extract recognises the form of one input (see the package comment and
+// docs/explain.md for the list) and pulls out codes, text, stage, remote
+// and status hint. It never fails: unrecognised text is Format "text" with
+// whatever reply code appears in it.
+func Extract(input string) Parsed {
+	s := strings.TrimSpace(input)
+	lower := lowerASCII(s)
+	var p Parsed
+	switch {
+	case strings.Contains(lower, "{led="):
+		p = extractExchangeLED(s, lower)
+	case isDSNFields(lower):
+		p = extractDSNFields(s)
+	case strings.Contains(lower, " status=") || strings.Contains(lower, "\tstatus=") || strings.HasPrefix(lower, "status="):
+		p = extractPostfixStatus(s, lower)
+	case strings.Contains(lower, "reject: ") && strings.Contains(lower, " from "):
+		p = extractPostfixReject(s, lower)
+	case isEximLine(lower):
+		p = extractExim(s, lower)
+	case isPostfixBounceLine(lower):
+		// A Postfix bounce line: "<a@b>: host mx.b[1.2.3.4] said: 450 ..."
+		p = Parsed{Format: "postfix"}
+		flat := collapseSpace(s)
+		if strings.HasPrefix(flat, "<") {
+			flat = flat[strings.Index(lowerASCII(flat), ">: host ")+3:]
+		}
+		parsePostfixDiag(&p, flat)
+	default:
+		p = extractReply(s)
+		p.Format = "reply"
+		if p.Code == 0 && p.Enhanced == "" {
+			p.Format = "text"
+		}
+	}
+	if p.Stage == "" {
+		if strings.ContainsAny(lower, "\n\t") {
+			lower = lowerASCII(collapseSpace(s)) // "(in\n    reply to RCPT TO command)"
+		}
+		p.Stage = stageFromText(lower)
+	}
+	if p.Stage == "" && p.Code == 0 {
+		p.Stage = connectStage(lower)
+	}
+	if p.Hint == HintNone {
+		p.Hint = proseHint(lower)
+	}
+	if p.Code == 0 {
+		p.Code = fieldCode(s, lower)
+	}
+	if p.Stage == "" {
+		p.Stage = StageUnknown
+	}
+	return p
+}
+
+// extractReply finds the first SMTP reply in s: "450 4.7.1 text",
+// "450-4.2.1 line\n450 4.2.1 line", "4.2.0 text" (no basic code) or a bare
+// enhanced code. Text before the reply (a client's "Server Response: '"
+// prefix, a log prefix) is dropped.
+func extractReply(s string) Parsed {
+	var p Parsed
+	code, enh, rest, start, ok := findReply(s)
+	if !ok {
+		p.Text = collapseSpace(s)
+		return p
+	}
+	p.Code, p.Enhanced, p.lead = code, enh, s[:start]
+	p.Text = collapseSpace(stripContinuations(rest, code, enh))
+	return p
+}
+
+// findReply scans s for the first reply-code token. A basic code is three
+// digits whose first is 2-5 and second 0-5 (RFC 5321 section 4.2: the
+// second digit is 0-5), standing alone (not part of an IP, a number, a
+// timestamp) and followed by a space, '-', a quote or the end. An enhanced
+// code may follow it; an enhanced code alone also counts (RFC 3463 section
+// 2). Whichever token comes first wins.
+func findReply(s string) (code int, enh string, rest string, start int, ok bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '2' || c > '5' || !tokenStart(s, i) {
+			continue
+		}
+		if n, end, good := basicAt(s, i); good {
+			if expectedCode(s[:i]) {
+				continue // "Expected response code 250 but got code 550"
+			}
+			e, rest := enhancedNear(s, n, end)
+			return n, e, rest, i, true
+		}
+		if e, eend, eok := enhancedAt(s, i); eok {
+			return 0, e, s[eend:], i, true
+		}
+	}
+	return 0, "", s, 0, false
+}
+
+// enhancedNear finds the enhanced code that belongs to the basic code n
+// ending at end: right after it ("450 4.7.1", "450-4.2.1"), a few
+// characters on ("ResponseCode 421, , 4.7.0", "450 cuda_nsu 4.7.1"), at a
+// repeat of the same basic code ("454\nServer Response: 454 4.7.1"), or
+// qmail-style at the end ("(#5.7.1)"). It returns the text after it.
+func enhancedNear(s string, n, end int) (string, string) {
+	j := end
+	for j < len(s) && (s[j] == '-' || s[j] == ' ' || s[j] == '\t') && j-end < 2 {
+		j++
+	}
+	if e, eend, ok := enhancedAt(s, j); ok {
+		return e, s[eend:]
+	}
+	for k := end; k < len(s) && k-end < 24 && s[k] != '\n'; k++ {
+		if (s[k] == '4' || s[k] == '5' || s[k] == '2') && tokenStart(s, k) {
+			if e, eend, ok := enhancedAt(s, k); ok {
+				return e, s[end:eend-len(e)] + s[eend:]
+			}
+		}
+	}
+	code := itoa3(n)
+	for k := end; k < len(s); {
+		m := strings.Index(s[k:], code)
+		if m < 0 {
+			break
+		}
+		at := k + m
+		if tokenStart(s, at) && at+4 < len(s) && (s[at+3] == ' ' || s[at+3] == '-') {
+			if e, eend, ok := enhancedAt(s, at+4); ok {
+				return e, s[eend:]
+			}
+		}
+		k = at + 3
+	}
+	for k := end; k < len(s); {
+		h := strings.IndexByte(s[k:], '#')
+		if h < 0 {
+			break
+		}
+		if e, _, ok := enhancedAt(s, k+h+1); ok {
+			return e, s[end:]
+		}
+		k += h + 1
+	}
+	return "", s[end:]
+}
+
+// expectedCode: the code is what a client library expected, not what it
+// got (Swift Mailer, PHPMailer: "Expected response code 250 but got ...").
+func expectedCode(before string) bool {
+	b := lowerASCII(strings.TrimRight(before, " \"'"))
+	return strings.HasSuffix(b, "expected response code") || strings.HasSuffix(b, "expected code") ||
+		strings.HasSuffix(b, "expected")
+}
+
+// tokenStart: the character before i does not glue it to a word, a number
+// or a dotted quad.
+func tokenStart(s string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	b := s[i-1]
+	return !(isDigit(b) || isAlpha(b) || b == '.' || b == '_' || b == '/' || b == '%' || b == '+' || b == '-' || b == ':')
+}
+
+// basicAt parses a basic code at i.
+func basicAt(s string, i int) (int, int, bool) {
+	if i+3 > len(s) || !isDigit(s[i+1]) || !isDigit(s[i+2]) || s[i+1] > '5' {
+		return 0, 0, false
+	}
+	end := i + 3
+	if end < len(s) {
+		switch s[end] {
+		case ' ', '-', '\t', '\n', '\r', '\'', '"', ')', ',', ';', ']', ':':
+		default:
+			return 0, 0, false
+		}
+		if s[end] == '-' && end+1 < len(s) && isDigit(s[end+1]) && !enhancedOK(s, end+1) {
+			return 0, 0, false // "450-123" is a number range, not a continuation line
+		}
+	}
+	return int(s[i]-'0')*100 + int(s[i+1]-'0')*10 + int(s[i+2]-'0'), end, true
+}
+
+func enhancedOK(s string, i int) bool { _, _, ok := enhancedAt(s, i); return ok }
+
+// enhancedAt parses "C.S.D" at i with reply.ParseStatus, requiring a token
+// boundary after it (so "4.16.55.1" in a Yahoo reply is not taken).
+func enhancedAt(s string, i int) (string, int, bool) {
+	if i >= len(s) || (s[i] != '2' && s[i] != '4' && s[i] != '5') {
+		return "", 0, false
+	}
+	j := i
+	dots := 0
+	for j < len(s) && (isDigit(s[j]) || s[j] == '.') {
+		if s[j] == '.' {
+			dots++
+		}
+		j++
+	}
+	tok := strings.TrimRight(s[i:j], ".") // "4.7.1." at a sentence end
+	if dots < 2 {
+		return "", 0, false
+	}
+	if _, ok := reply.ParseStatus(tok); !ok {
+		return "", 0, false
+	}
+	end := i + len(tok)
+	if end < len(s) && (isAlpha(s[end]) || s[end] == '_') {
+		return "", 0, false
+	}
+	return tok, end, true
+}
+
+// stripContinuations removes the repeated "450-4.2.1 " / "450 4.2.1 "
+// prefixes of a multi-line reply (RFC 5321 section 4.2.1), whether the lines
+// are still separate or were joined by a log writer (Postfix joins them with
+// spaces).
+func stripContinuations(rest string, code int, enh string) string {
+	if code == 0 {
+		return rest
+	}
+	c := itoa3(code)
+	var pre []string
+	if enh != "" {
+		pre = append(pre, c+"-"+enh+" ", c+" "+enh+" ", c+"-"+enh+"\n", c+" "+enh+"\n")
+	}
+	pre = append(pre, c+"-", c+" ")
+	if !strings.Contains(rest, c) {
+		return rest
+	}
+	var b strings.Builder
+	for i := 0; i < len(rest); {
+		if (i == 0 || rest[i-1] == ' ' || rest[i-1] == '\n' || rest[i-1] == '\t') && strings.HasPrefix(rest[i:], c) {
+			matched := false
+			for _, p := range pre {
+				if strings.HasPrefix(rest[i:], p) && (len(p) > 4 || i == 0 || rest[i-1] == '\n') {
+					i += len(p)
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+		}
+		b.WriteByte(rest[i])
+		i++
+	}
+	return b.String()
+}
+
+func itoa3(n int) string {
+	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+}
+
+// collapseSpace joins lines and runs of white space into single spaces and
+// trims separators left over from the code ("450 4.7.1 : text").
+func collapseSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(c)
+	}
+	out := b.String()
+	out = strings.TrimLeft(out, " :-")
+	return out
+}
+
+// isPostfixBounceLine: "host mx[ip] said: ..." or "<a@b>: host mx[ip] said:",
+// possibly folded over lines as in a bounce's text part.
+func isPostfixBounceLine(lower string) bool {
+	if strings.HasPrefix(lower, "host ") {
+		return true
+	}
+	if !strings.HasPrefix(lower, "<") {
+		return false
+	}
+	k := strings.Index(lower, ">:")
+	if k < 0 {
+		return false
+	}
+	rest := strings.TrimLeft(lower[k+2:], " \t\r\n")
+	return strings.HasPrefix(rest, "host") && len(rest) > 4 && (rest[4] == ' ' || rest[4] == '\n' || rest[4] == '\t')
+}
+
+// proseHint reads the status from bounce prose that has no log status
+// field: sendmail's "The following addresses had permanent fatal errors"
+// and "transient non-fatal errors" headings.
+func proseHint(lower string) string {
+	switch {
+	case strings.Contains(lower, "permanent fatal error"):
+		return HintFailed
+	case strings.Contains(lower, "transient non-fatal error"):
+		return HintDeferred
+	}
+	return HintNone
+}
+
+// fieldCode finds a basic code in structured log fields when the text has
+// no free-standing one: smtp_code=550, "smtp_code":550, "code":550.
+func fieldCode(s, lower string) int {
+	for _, name := range []string{`"smtp_code":`, "smtp_code=", `"code":`, "code=", "smtpcode="} {
+		if k := strings.Index(lower, name); k >= 0 {
+			v := strings.TrimLeft(s[k+len(name):], ` "`)
+			if n, _, ok := basicAt(v+" ", 0); ok && v[0] >= '2' && v[0] <= '5' {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+func isAlpha(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }
+
+// lowerASCII lower-cases ASCII letters only. Unlike strings.ToLower it
+// keeps every byte where it was (invalid UTF-8 and letters such as 'İ'
+// change length there), so an index found in the lower-cased text is valid
+// in the original.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 32
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

@@ -1,0 +1,133 @@
+package explain
+
+import "strings"
+
+// stageCue maps a lower-cased phrase to the SMTP stage it names. Order
+// matters: longer, more specific phrases come first ("end of data" before
+// "data"). The phrases are the ones MTAs use when they log which command a
+// reply answered: Postfix "(in reply to RCPT TO command)" and "while
+// sending ...", Exim "after RCPT TO:", Postfix smtpd "reject: RCPT from".
+var stageCue = []struct{ phrase, stage string }{
+	{"in reply to end of data", StageEndOfData},
+	{"in reply to rcpt to", StageRcpt},
+	{"in reply to mail from", StageMail},
+	{"in reply to data", StageData},
+	{"in reply to message body", StageData},
+	{"in reply to ehlo", StageHelo},
+	{"in reply to helo", StageHelo},
+	{"in reply to lhlo", StageHelo},
+	{"in reply to starttls", StageHelo},
+	{"in reply to auth", StageHelo},
+	{"in reply to xforward", StageHelo},
+	{"in reply to quit", StageEndOfData},
+	{"after end of data", StageEndOfData},
+	{"after pipelined end of data", StageEndOfData},
+	{"after rcpt to", StageRcpt},
+	{"after pipelined rcpt to", StageRcpt},
+	{"after mail from", StageMail},
+	{"after pipelined mail from", StageMail},
+	{"after pipelined data", StageData},
+	{"after data", StageData},
+	{"after sending data block", StageData},
+	{"after ehlo", StageHelo},
+	{"after helo", StageHelo},
+	{"after lhlo", StageHelo},
+	{"after starttls", StageHelo},
+	{"after auth", StageHelo},
+	{"after initial connection", StageConnect},
+	{"while receiving the initial server greeting", StageConnect},
+	{"while performing the ehlo handshake", StageHelo},
+	{"while performing the lhlo handshake", StageHelo},
+	{"while performing the starttls", StageHelo},
+	{"while sending ehlo", StageHelo},
+	{"while sending helo", StageHelo},
+	{"while sending starttls", StageHelo},
+	{"while sending mail from", StageMail},
+	{"while sending rcpt to", StageRcpt},
+	{"while sending end of data", StageEndOfData},
+	{"while sending data command", StageData},
+	{"while sending message body", StageData},
+	{"refused to talk to me", StageConnect},
+	{"server greeting", StageConnect},
+	{"invalid greeting", StageConnect},
+	{"rejected rcpt", StageRcpt},
+	{"rejected mail", StageMail},
+	{"rejected ehlo", StageHelo},
+	{"rejected helo", StageHelo},
+	{"rejected after data", StageEndOfData},
+	{"rejected connection", StageConnect},
+	{"rejected data", StageData},
+}
+
+// connectCue: socket-level failures happen before any reply (Postfix
+// "connect to host[ip]:25: Connection timed out", Exim "defer (110)").
+// Only used when the input has no reply code: inside a reply ("550 5.4.316
+// Message expired, connection refused") they describe an earlier hop.
+var connectCue = []string{
+	"connect to ", "connection timed out", "connection refused", "no route to host", "network is unreachable",
+}
+
+// connectStage is StageConnect when a socket-level failure is named.
+func connectStage(lower string) string {
+	for _, c := range connectCue {
+		if strings.Contains(lower, c) {
+			return StageConnect
+		}
+	}
+	return ""
+}
+
+// stageAnchors: every stageCue phrase starts with one of these, so the
+// text is searched once per anchor and the phrases are compared only where
+// an anchor occurs (the naive loop of strings.Contains was a third of the
+// cost of an explanation).
+var stageAnchors = []string{"in reply to ", "after ", "while ", "rejected ", "refused to talk", "server greeting", "invalid greeting"}
+
+// stageFromText finds the stage named in a lower-cased text, "" if none.
+// Only explicit cues count: "Recipient address rejected" alone says which
+// restriction fired, not (with smtpd_delay_reject) which command it
+// answered, so such a reply's stage is unknown. The earliest cue in
+// stageCue order wins, as with a scan of the whole list.
+func stageFromText(lower string) string {
+	best := len(stageCue)
+	for _, a := range stageAnchors {
+		for from := 0; from < len(lower); {
+			k := strings.Index(lower[from:], a)
+			if k < 0 {
+				break
+			}
+			at := lower[from+k:]
+			for i := 0; i < best; i++ {
+				if strings.HasPrefix(at, stageCue[i].phrase) {
+					best = i
+					break
+				}
+			}
+			from += k + len(a)
+		}
+	}
+	if best < len(stageCue) {
+		return stageCue[best].stage
+	}
+	return ""
+}
+
+// stageFromVerb maps Postfix smtpd's "reject: VERB from" (the protocol
+// state, as in the policy protocol's protocol_state) to a stage.
+func stageFromVerb(v string) string {
+	switch strings.ToUpper(v) {
+	case "CONNECT":
+		return StageConnect
+	case "HELO", "EHLO", "STARTTLS", "AUTH":
+		return StageHelo
+	case "MAIL":
+		return StageMail
+	case "RCPT", "VRFY":
+		return StageRcpt
+	case "DATA":
+		return StageData
+	case "END-OF-MESSAGE":
+		return StageEndOfData
+	}
+	return ""
+}
