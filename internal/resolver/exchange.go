@@ -120,6 +120,19 @@ func reverseName(ip netip.Addr) string {
 // resolve asks the servers in turn, starting with the one that answered
 // last, until one gives a definite answer or the attempts run out.
 func (r *Resolver) resolve(k key) *answer {
+	ok, probe := r.brk.allow(r.now())
+	if !ok {
+		r.stats.fastFails.Add(1)
+		return unreachable
+	}
+	a, replied := r.ask(k)
+	r.brk.done(r.now(), replied, probe)
+	return a
+}
+
+// ask is resolve without the breaker; replied reports whether any server
+// sent a reply at all (SERVFAIL included).
+func (r *Resolver) ask(k key) (_ *answer, replied bool) {
 	n := len(r.servers)
 	start := int(r.preferred.Load()) % n
 	var last *answer
@@ -130,7 +143,10 @@ func (r *Resolver) resolve(k key) *answer {
 			if idx != start {
 				r.preferred.Store(uint32(idx))
 			}
-			return a
+			return a, true
+		}
+		if a.reason != ReasonTimeout && a.reason != ReasonNetwork {
+			replied = true
 		}
 		last = a
 	}
@@ -138,7 +154,7 @@ func (r *Resolver) resolve(k key) *answer {
 	if r.failTTL > 0 {
 		last.expires = r.now().Add(r.failTTL)
 	}
-	return last
+	return last, replied
 }
 
 // attempt sends one query to server (plus a TCP retry if the UDP reply is

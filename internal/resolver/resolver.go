@@ -94,6 +94,7 @@ type Resolver struct {
 	flights  map[key]*flight
 
 	preferred atomic.Uint32 // index of the server that answered last
+	brk       breaker       // fails fast while no server answers
 
 	stats counters
 }
@@ -445,11 +446,12 @@ type Stats struct {
 	Timeouts     uint64 // attempts that got no reply in time
 	TempFails    uint64 // lookups whose result was TempFail
 	Evictions    uint64 // cached answers dropped to make room
+	FastFails    uint64 // lookups failed at once because no server was answering
 	CacheEntries int    // answers held now (some possibly expired)
 }
 
 type counters struct {
-	lookups, cacheHits, coalesced, queries, tcp, timeouts, tempFails, evictions atomic.Uint64
+	lookups, cacheHits, coalesced, queries, tcp, timeouts, tempFails, evictions, fastFails atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -463,6 +465,7 @@ func (r *Resolver) Stats() Stats {
 		Timeouts:     r.stats.timeouts.Load(),
 		TempFails:    r.stats.tempFails.Load(),
 		Evictions:    r.stats.evictions.Load(),
+		FastFails:    r.stats.fastFails.Load(),
 	}
 	if r.cache != nil {
 		s.CacheEntries = r.cache.len()

@@ -45,6 +45,7 @@ const (
 	ReasonNetwork                   // send/receive error other than a timeout (e.g. port unreachable)
 	ReasonBadResponse               // reply malformed, not matching the question, or a CNAME loop
 	ReasonCanceled                  // the caller's context ended before the answer came
+	ReasonUnreachable               // no server has replied lately: failed at once (breaker.go)
 )
 
 func (r Reason) String() string {
@@ -65,6 +66,8 @@ func (r Reason) String() string {
 		return "bad response"
 	case ReasonCanceled:
 		return "canceled"
+	case ReasonUnreachable:
+		return "servers unreachable"
 	}
 	return "invalid"
 }
