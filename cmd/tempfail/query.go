@@ -23,9 +23,14 @@ would answer, which check decided and why. By default the request is a dry
 run: it changes no state (no greylisting entry is created). With --commit
 it is a real request, exactly as if Postfix had sent it.
 
+Every rate limit that applies to the request is listed with its key, the
+budget left and, when over, the seconds until a retry can pass ("limit:"
+lines). A dry run never consumes budget.
+
 Examples:
   tempfail query --client 203.0.113.7 --sender alice@example.org --recipient bob@example.net
   tempfail query --client 203.0.113.7 --sasl-user alice --sender alice@example.org --recipient bob@example.net
+  tempfail query --state END-OF-MESSAGE --count 3 --size 20000 --client 203.0.113.7 --sender alice@example.org
 
 Flags:
 `
@@ -103,6 +108,12 @@ func queryCmd(args []string, stdout, stderr io.Writer) int {
 		if resp.Detail != "" {
 			out["detail"] = resp.Detail
 		}
+		if len(resp.Limits) > 0 {
+			out["limits"] = limitsJSON(resp.Limits)
+		}
+		for _, a := range dnsNotes(resp.Attrs) {
+			out[a.Name] = a.Value
+		}
 		b, _ := json.Marshal(out)
 		fmt.Fprintln(stdout, string(b))
 		return 0
@@ -117,8 +128,49 @@ func queryCmd(args []string, stdout, stderr io.Writer) int {
 	if resp.Detail != "" {
 		fmt.Fprintf(stdout, "detail: %s\n", resp.Detail)
 	}
+	for _, l := range resp.Limits {
+		fmt.Fprintf(stdout, "limit:  %s\n", l)
+	}
+	for _, a := range dnsNotes(resp.Attrs) {
+		fmt.Fprintf(stdout, "%-7s %s\n", a.Name+":", a.Value)
+	}
 	if !*commit {
 		fmt.Fprintln(stdout, "(dry run: nothing was recorded; --commit makes it a real request)")
 	}
 	return 0
+}
+
+// limitsJSON turns x_tempfail_limit= values ("NAME key=K remaining=N ...")
+// into objects: {"name": NAME, "key": K, "remaining": "N", ...}.
+func limitsJSON(ls []string) []map[string]string {
+	out := make([]map[string]string, 0, len(ls))
+	for _, l := range ls {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		m := map[string]string{"name": f[0]}
+		for _, kv := range f[1:] {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				m[k] = v
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// dnsNotes picks the DNS facts a verbose answer carries: x_tempfail_risk=
+// (score and parts), x_tempfail_dns= (reverse DNS, sender domain, SPF,
+// DNSBL) and the DNS checks' own notes (x_tempfail_spf=,
+// x_tempfail_reversedns=), named without the prefix.
+func dnsNotes(attrs []policy.Attr) []policy.Attr {
+	var out []policy.Attr
+	for _, a := range attrs {
+		switch name := strings.TrimPrefix(a.Name, "x_tempfail_"); name {
+		case "risk", "dns", "spf", "reversedns":
+			out = append(out, policy.Attr{Name: name, Value: a.Value})
+		}
+	}
+	return out
 }

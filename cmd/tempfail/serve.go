@@ -38,6 +38,7 @@ Flags:
 // serveFlags are command-line overrides of config keys.
 type serveFlags struct {
 	config, listen, dataDir, metrics, logFormat, logLevel string
+	dnsServers                                            string
 	checkOnly                                             bool
 }
 
@@ -56,6 +57,9 @@ func (f *serveFlags) apply(c *config.Config) error {
 	}
 	if f.logLevel != "" {
 		c.Log.Level = f.logLevel
+	}
+	if f.dnsServers != "" {
+		c.DNS.Servers = strings.Split(f.dnsServers, ",")
 	}
 	return c.Validate()
 }
@@ -78,6 +82,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.metrics, "metrics-listen", "", "serve Prometheus /metrics on `host:port` (overrides metrics_listen)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (overrides log.format)")
 	fs.StringVar(&f.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides log.level)")
+	fs.StringVar(&f.dnsServers, "dns-servers", "", "DNS `servers`, comma-separated ip or ip:port (overrides dns.servers)")
 	fs.BoolVar(&f.checkOnly, "check-config", false, "validate the config and list files, print the result and exit")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {

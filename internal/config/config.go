@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,10 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/tempfail/tempfail/internal/checks/greylist"
+	"github.com/tempfail/tempfail/internal/checks/ratelimit"
+	"github.com/tempfail/tempfail/internal/checks/reversedns"
+	"github.com/tempfail/tempfail/internal/checks/senderdomain"
+	"github.com/tempfail/tempfail/internal/checks/spf"
 	"github.com/tempfail/tempfail/internal/duration"
 )
 
@@ -42,6 +47,13 @@ type Config struct {
 	Store    Store           `toml:"store"`
 	Greylist greylist.Config `toml:"greylist"`
 
+	DNS          DNS                 `toml:"dns"`
+	SenderDomain senderdomain.Config `toml:"senderdomain"`
+	ReverseDNS   reversedns.Config   `toml:"reversedns"`
+	SPF          spf.Config          `toml:"spf"`
+	// RateLimit is [ratelimit] with its [[ratelimit.limit]] tables.
+	RateLimit ratelimit.Config `toml:"ratelimit"`
+
 	// Path is the file this was read from ("" for built-in defaults).
 	Path string `toml:"-"`
 }
@@ -59,6 +71,19 @@ type Store struct {
 	FlushInterval duration.Duration `toml:"flush_interval"`
 }
 
+// DNS is the [dns] section: the one resolver every DNS check uses.
+type DNS struct {
+	// Servers are recursive resolvers ("ip" or "ip:port"); empty: the
+	// nameserver lines of /etc/resolv.conf.
+	Servers []string `toml:"servers"`
+	// Timeout is for one query to one server.
+	Timeout duration.Duration `toml:"timeout"`
+	// Attempts is the number of queries for one lookup, over the servers.
+	Attempts int `toml:"attempts"`
+	// CacheSize is the number of answers cached; 0 turns the cache off.
+	CacheSize int `toml:"cache_size"`
+}
+
 // Defaults is the configuration with no file at all.
 func Defaults() Config {
 	return Config{
@@ -70,6 +95,11 @@ func Defaults() Config {
 		Log:            Log{Format: "text", Level: "info"},
 		Store:          Store{FlushInterval: duration.Duration(100 * time.Millisecond)},
 		Greylist:       greylist.Defaults(),
+		DNS:            DNS{Timeout: duration.Duration(2 * time.Second), Attempts: 2, CacheSize: 10000},
+		SenderDomain:   senderdomain.Defaults(),
+		ReverseDNS:     reversedns.Defaults(),
+		SPF:            spf.Defaults(),
+		RateLimit:      ratelimit.Defaults(),
 	}
 }
 
@@ -130,6 +160,12 @@ func Parse(name string, text []byte, c *Config) error {
 		return fmt.Errorf("%s:%d: unknown key %q%s", name, keyLine(text, k), k.String(), suggest(k))
 	}
 	if err := c.Validate(); err != nil {
+		var le *ratelimit.LimitError
+		if errors.As(err, &le) {
+			if line := limitLine(text, le.Index, le.Key); line > 0 {
+				return fmt.Errorf("%s:%d: %w", name, line, err)
+			}
+		}
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
@@ -185,7 +221,43 @@ func (c *Config) Validate() error {
 	if d := c.Store.FlushInterval.D(); d < time.Millisecond || d > 10*time.Second {
 		return fmt.Errorf("store.flush_interval must be between 1ms and 10s, got %s", c.Store.FlushInterval)
 	}
-	return c.Greylist.Validate()
+	if err := c.validateDNS(); err != nil {
+		return err
+	}
+	if err := c.SenderDomain.Validate(); err != nil {
+		return err
+	}
+	if err := c.ReverseDNS.Validate(); err != nil {
+		return err
+	}
+	if err := c.SPF.Validate(); err != nil {
+		return err
+	}
+	if err := c.Greylist.Validate(); err != nil {
+		return err
+	}
+	return c.RateLimit.Validate()
+}
+
+func (c *Config) validateDNS() error {
+	for _, s := range c.DNS.Servers {
+		if _, err := netip.ParseAddr(s); err == nil {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(s); err != nil || ap.Port() == 0 {
+			return fmt.Errorf("dns.servers: %q is not an IP address or IP:port", s)
+		}
+	}
+	if d := c.DNS.Timeout.D(); d < 10*time.Millisecond || d > 30*time.Second {
+		return fmt.Errorf("dns.timeout must be between 10ms and 30s, got %s", c.DNS.Timeout)
+	}
+	if c.DNS.Attempts < 1 || c.DNS.Attempts > 10 {
+		return fmt.Errorf("dns.attempts must be between 1 and 10, got %d", c.DNS.Attempts)
+	}
+	if c.DNS.CacheSize < 0 {
+		return fmt.Errorf("dns.cache_size must not be negative")
+	}
+	return nil
 }
 
 func validListen(a string) error {

@@ -47,6 +47,9 @@ func suggest(k toml.Key) string {
 	var t reflect.Type = reflect.TypeOf(Config{})
 	for _, part := range k[:len(k)-1] {
 		f, ok := field(t, part)
+		if ok && f.Kind() == reflect.Slice { // [[array.of.tables]]
+			f = f.Elem()
+		}
 		if !ok || f.Kind() != reflect.Struct {
 			return ""
 		}
@@ -97,4 +100,41 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// limitLine finds the line of limit number index (0-based) of
+// [[ratelimit.limit]], and within it the line of key when key is not
+// empty (the header's line when the key is absent, e.g. a missing rate).
+// 0 when the file does not spell the limits as [[ratelimit.limit]]
+// tables (inline arrays).
+func limitLine(text []byte, index int, key string) int {
+	n, header := -1, 0
+	for i, line := range strings.Split(string(text), "\n") {
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "[") {
+			if n == index {
+				break // the next table: key not found in ours
+			}
+			h := l
+			if j := strings.IndexByte(h, '#'); j >= 0 {
+				h = strings.TrimSpace(h[:j])
+			}
+			if strings.HasPrefix(h, "[[") && strings.Join(strings.Fields(strings.Trim(h, "[]")), "") == "ratelimit.limit" {
+				n++
+				if n == index {
+					header = i + 1
+				}
+			}
+			continue
+		}
+		if n != index || key == "" {
+			continue
+		}
+		if eq := strings.IndexByte(l, '='); eq > 0 {
+			if strings.Trim(strings.TrimSpace(l[:eq]), `"'`) == key {
+				return i + 1
+			}
+		}
+	}
+	return header
 }

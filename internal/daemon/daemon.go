@@ -23,6 +23,7 @@ import (
 	"github.com/tempfail/tempfail/internal/checks"
 	"github.com/tempfail/tempfail/internal/config"
 	"github.com/tempfail/tempfail/internal/engine"
+	"github.com/tempfail/tempfail/internal/facts"
 	"github.com/tempfail/tempfail/internal/policy"
 	"github.com/tempfail/tempfail/internal/postfixpolicy"
 	"github.com/tempfail/tempfail/internal/reply"
@@ -48,6 +49,7 @@ type Daemon struct {
 	store    store.Store
 	engine   *engine.Engine
 	emetrics *engine.Metrics
+	facts    *facts.Source // the resolver of every DNS check; kept across reloads
 	cmetrics *checks.Metrics
 	policy   *postfixpolicy.Server
 	metrics  *http.Server
@@ -79,6 +81,10 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, e
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	d.store = instrument(wrapStore(st), sm)
+	if d.facts, err = newFacts(cfg, d.reg); err != nil { // dns.go
+		st.Close()
+		return nil, err
+	}
 	d.emetrics = engine.NewMetrics(d.reg)
 	d.cmetrics = checks.NewMetrics(d.reg)
 
@@ -105,6 +111,7 @@ func (d *Daemon) engineOptions(cfg *config.Config, chain []engine.Check) engine.
 		OnError: onErr,
 		Logger:  d.log,
 		Metrics: d.emetrics,
+		Facts:   d.facts,
 	}
 }
 
@@ -194,6 +201,9 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 	if fmt.Sprint(old.Listen) != fmt.Sprint(cfg.Listen) || old.DataDir != cfg.DataDir ||
 		old.MetricsListen != cfg.MetricsListen || old.Store != cfg.Store || old.MaxConnections != cfg.MaxConnections {
 		d.log.Warn("listen, data_dir, metrics_listen, max_connections and [store] changes take effect after a restart")
+	}
+	if fmt.Sprint(old.DNS) != fmt.Sprint(cfg.DNS) {
+		d.log.Warn("[dns] changes take effect after a restart (the resolver keeps its cache)")
 	}
 	d.level.Set(ParseLevel(cfg.Log.Level))
 	d.engine.Reload(d.engineOptions(cfg, chain))

@@ -16,6 +16,7 @@ import (
 	"github.com/tempfail/tempfail/internal/policy"
 	"github.com/tempfail/tempfail/internal/postfixpolicy"
 	"github.com/tempfail/tempfail/internal/store"
+	"github.com/tempfail/tempfail/internal/testutil/dnstest"
 )
 
 func start(t *testing.T, cfg *config.Config) *Daemon {
@@ -39,8 +40,19 @@ func testConfig(t *testing.T) *config.Config {
 	c.MetricsListen = "127.0.0.1:0"
 	c.Greylist.Delay = duration.Duration(time.Second)
 	c.Greylist.DefaultClients = false
+	// DNS from a server on loopback, never the machine's resolver: every
+	// sender domain the tests use exists (wildcard MX), nothing has SPF.
+	c.DNS.Servers = []string{dnstest.Start(t, testZone).Addr()}
 	return &c
 }
+
+const testZone = `
+$TTL 300
+example.org. IN SOA ns.example.org. hostmaster.example.org. 1 3600 600 86400 300
+*.example.org. IN MX 10 mx.example.org.
+example.org. IN MX 10 mx.example.org.
+100.51.198.in-addr.arpa. IN SOA ns.example.org. hostmaster.example.org. 1 3600 600 86400 300
+`
 
 func ask(t *testing.T, addr string, sender string) postfixpolicy.Response {
 	t.Helper()

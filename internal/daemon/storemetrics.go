@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tempfail/tempfail/internal/ratelimit"
 	"github.com/tempfail/tempfail/internal/store"
 )
 
@@ -97,7 +98,35 @@ type instrumented struct {
 	eget, eput, edel, ecas, eincr prometheus.Counter
 }
 
+// instrument wraps s. When s implements ratelimit.Atomic (a store that
+// runs a GCRA step in one round trip, such as Redis) the wrapper forwards
+// it, timed as op "gcra": hiding it would silently send the rate limiter
+// back to its slower Get + CompareAndSwap loop.
 func instrument(s store.Store, m *storeMetrics) store.Store {
+	i := newInstrumented(s, m)
+	if a, ok := s.(ratelimit.Atomic); ok {
+		return &instrumentedAtomic{instrumented: i, a: a,
+			gcra: m.ops.WithLabelValues("gcra"), egcra: m.errs.WithLabelValues("gcra")}
+	}
+	return i
+}
+
+// instrumentedAtomic is instrumented plus a forwarded ratelimit.Atomic.
+type instrumentedAtomic struct {
+	*instrumented
+	a     ratelimit.Atomic
+	gcra  prometheus.Observer
+	egcra prometheus.Counter
+}
+
+func (i *instrumentedAtomic) GCRA(ctx context.Context, c ratelimit.AtomicCall) (ratelimit.Result, error) {
+	t0 := time.Now()
+	r, err := i.a.GCRA(ctx, c)
+	done(i.gcra, i.egcra, t0, err)
+	return r, err
+}
+
+func newInstrumented(s store.Store, m *storeMetrics) *instrumented {
 	return &instrumented{s: s, m: m,
 		get: m.ops.WithLabelValues("get"), put: m.ops.WithLabelValues("put"), del: m.ops.WithLabelValues("delete"),
 		cas: m.ops.WithLabelValues("cas"), incr: m.ops.WithLabelValues("incr"),

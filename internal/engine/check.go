@@ -16,6 +16,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/tempfail/tempfail/internal/policy"
@@ -44,6 +45,12 @@ type Call struct {
 	// Now is the request's clock reading; checks use it instead of
 	// time.Now so one request sees one instant.
 	Now time.Time
+	// Log is the engine's logger, for checks with events of their own to
+	// report (a user over quota at warn level); never nil.
+	Log *slog.Logger
+	// Notes is non-nil when the request asked for notes for people
+	// (`tempfail query`); checks add what they want shown there.
+	Notes *Notes
 }
 
 // final reports whether an action ends the chain.

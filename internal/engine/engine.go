@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tempfail/tempfail/internal/facts"
 	"github.com/tempfail/tempfail/internal/policy"
 )
 
@@ -28,6 +29,10 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock; nil means time.Now. Tests use a fake.
 	Now func() time.Time
+	// Facts computes the DNS facts (reverse DNS, sender domain, SPF,
+	// DNSBL, risk) checks ask for through Call.Facts.DNS; nil: no DNS,
+	// every DNS fact is TempFail.
+	Facts *facts.Source
 }
 
 // DefaultTimeout is the per-request deadline when none is configured.
@@ -74,6 +79,8 @@ type outcome struct {
 	// check that ran.
 	by   string
 	kind string // "error" or "panic"
+	// next is the index of the first check that did not run.
+	next int
 }
 
 // Decide runs the chain for one request.
@@ -89,11 +96,28 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 	dctx := withDeadline(ctx, time.Now().Add(o.Timeout))
 	defer dctx.cancel()
 
-	c := &Call{Req: req, Facts: &Facts{}, Now: start}
+	c := &Call{Req: req, Facts: &Facts{}, Now: start, Log: o.Logger, Notes: notesFrom(ctx)}
+	carried := false
 	if req.Instance != "" {
 		c.Txn = &Txn{table: e.txns, id: req.Instance, now: start}
+		carried = carryTrust(c)
+	}
+	if c.Txn != nil {
+		c.Facts.DNS.Init(o.Facts, req, c.Txn)
+	} else {
+		c.Facts.DNS.Init(o.Facts, req, nil)
 	}
 	out := e.run(dctx, o, c)
+	if out.err == nil {
+		out.v = withHeader(c, out.v)
+	}
+	if c.Notes != nil {
+		e.explain(dctx, o, c, out.next)
+		c.Facts.DNS.Note(dctx, c.Notes.Add)
+	}
+	if !carried && c.Facts.Trusted && c.Txn != nil && !req.DryRun && req.State != policy.StateEndOfMessage {
+		rememberTrust(c)
+	}
 	if out.err == nil {
 		if err := dctx.Err(); err != nil {
 			out = outcome{err: err, kind: "deadline", by: out.by}
@@ -125,29 +149,31 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 // run executes the chain; it recovers a panicking check.
 func (e *Engine) run(ctx context.Context, o *Options, c *Call) (out outcome) {
 	var current string
+	i := 0
 	defer func() {
 		if r := recover(); r != nil {
-			out = outcome{err: fmt.Errorf("panic: %v\n%s", r, debug.Stack()), by: current, kind: "panic"}
+			out = outcome{err: fmt.Errorf("panic: %v\n%s", r, debug.Stack()), by: current, kind: "panic", next: i + 1}
 		}
 	}()
 	var soft policy.Verdict // first non-final answer with something to say
-	for _, ch := range o.Checks {
+	for ; i < len(o.Checks); i++ {
+		ch := o.Checks[i]
 		if err := ctx.Err(); err != nil {
-			return outcome{err: err, by: current, kind: "deadline"}
+			return outcome{err: err, by: current, kind: "deadline", next: i}
 		}
 		current = ch.Name()
 		v, err := ch.Check(ctx, c)
 		if err != nil && ctx.Err() != nil {
-			return outcome{err: fmt.Errorf("%s: %w", current, err), by: current, kind: "deadline"}
+			return outcome{err: fmt.Errorf("%s: %w", current, err), by: current, kind: "deadline", next: i + 1}
 		}
 		if err != nil {
-			return outcome{err: fmt.Errorf("%s: %w", current, err), by: current, kind: "error"}
+			return outcome{err: fmt.Errorf("%s: %w", current, err), by: current, kind: "error", next: i + 1}
 		}
 		if v.Check == "" && (v.Action != policy.Dunno || v.Reason != "") {
 			v.Check = current
 		}
 		if final(v.Action) {
-			return outcome{v: v, by: current}
+			return outcome{v: v, by: current, next: i + 1}
 		}
 		if soft.Check == "" || (soft.Action == policy.Dunno && v.Action != policy.Dunno) {
 			if v.Check != "" {
@@ -155,7 +181,7 @@ func (e *Engine) run(ctx context.Context, o *Options, c *Call) (out outcome) {
 			}
 		}
 	}
-	return outcome{v: soft, by: current}
+	return outcome{v: soft, by: current, next: i}
 }
 
 func (e *Engine) logDecision(ctx context.Context, o *Options, r *policy.Request, v policy.Verdict, d time.Duration) {

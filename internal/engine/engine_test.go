@@ -214,3 +214,87 @@ func TestDeadlineCtx(t *testing.T) {
 		t.Fatal("Done open after cancel")
 	}
 }
+
+// TestTrustCarriedThroughTransaction: a RCPT request that established the
+// client as trusted makes the DATA and END-OF-MESSAGE requests of the same
+// transaction start trusted; other transactions and dry runs do not.
+func TestTrustCarriedThroughTransaction(t *testing.T) {
+	type seen struct {
+		trusted bool
+		by      string
+	}
+	var got []seen
+	e := New(Options{Checks: []Check{
+		fn{"trust", func(ctx context.Context, c *Call) (policy.Verdict, error) {
+			if c.Req.State == policy.StateRcpt && c.Req.Recipient == "known@example.net" {
+				c.Facts.Trusted, c.Facts.TrustedBy = true, "trust:known"
+			}
+			return policy.Verdict{}, nil
+		}},
+		fn{"reader", func(ctx context.Context, c *Call) (policy.Verdict, error) {
+			got = append(got, seen{c.Facts.Trusted, c.Facts.TrustedBy})
+			return policy.Verdict{}, nil
+		}},
+	}})
+	ask := func(inst string, st policy.State, rcpt string, dry bool) seen {
+		e.Decide(context.Background(), &policy.Request{State: st, Instance: inst, Recipient: rcpt, DryRun: dry})
+		return got[len(got)-1]
+	}
+	if s := ask("a", policy.StateRcpt, "new@example.net", false); s.trusted {
+		t.Fatal("untrusted RCPT trusted")
+	}
+	ask("a", policy.StateRcpt, "known@example.net", false)
+	if s := ask("a", policy.StateRcpt, "new2@example.net", false); !s.trusted || s.by != "trust:known" {
+		t.Fatalf("later RCPT of the transaction: %+v", s)
+	}
+	if s := ask("a", policy.StateData, "", false); !s.trusted {
+		t.Fatalf("DATA: %+v", s)
+	}
+	if s := ask("a", policy.StateEndOfMessage, "", false); !s.trusted || s.by != "trust:known" {
+		t.Fatalf("END-OF-MESSAGE: %+v", s)
+	}
+	// The transaction ended: the id reused starts untrusted.
+	if s := ask("a", policy.StateEndOfMessage, "", false); s.trusted {
+		t.Fatalf("trust outlived its transaction: %+v", s)
+	}
+	if s := ask("b", policy.StateData, "", false); s.trusted {
+		t.Fatalf("trust leaked to another transaction: %+v", s)
+	}
+	// A dry run does not record trust.
+	ask("c", policy.StateRcpt, "known@example.net", true)
+	if s := ask("c", policy.StateEndOfMessage, "", false); s.trusted {
+		t.Fatalf("a dry run recorded trust: %+v", s)
+	}
+}
+
+type explainer struct {
+	fn
+	explained *int
+}
+
+func (x explainer) Explain(ctx context.Context, c *Call) {
+	*x.explained++
+	c.Notes.Add("limit", x.name)
+}
+
+// TestNotesAndExplain: checks after the one that ended the chain explain
+// themselves only when the request asked for notes.
+func TestNotesAndExplain(t *testing.T) {
+	n := 0
+	e := New(Options{Checks: []Check{
+		answer("first", policy.Verdict{Action: policy.Defer}),
+		explainer{fn{"second", func(ctx context.Context, c *Call) (policy.Verdict, error) {
+			t.Fatal("ran after a final verdict")
+			return policy.Verdict{}, nil
+		}}, &n},
+	}})
+	e.Decide(context.Background(), rcpt())
+	if n != 0 {
+		t.Fatal("explained without being asked")
+	}
+	ctx, notes := WithNotes(context.Background())
+	e.Decide(ctx, rcpt())
+	if a := notes.Attrs(); n != 1 || len(a) != 1 || a[0] != (policy.Attr{Name: "limit", Value: "second"}) {
+		t.Fatalf("n=%d notes=%+v", n, a)
+	}
+}

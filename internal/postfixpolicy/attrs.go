@@ -59,7 +59,14 @@ const (
 	// AttrDetail in a verbose response: the human detail behind the
 	// decision (matching list entry, time until a retry passes).
 	AttrDetail = "x_tempfail_detail"
+	// AttrLimit in a verbose response, once per rate limit that applies to
+	// the request: "NAME key=SUBJECT remaining=N [retry_after=SECONDS]
+	// ..." (the engine's "limit" notes, see engine.Notes).
+	AttrLimit = "x_tempfail_limit"
 )
+
+// attrPrefix turns an engine note's name into a response attribute.
+const attrPrefix = "x_tempfail_"
 
 // Verbose reports whether req carries x_tempfail_verbose=yes, i.e. whether
 // its response should carry x_tempfail_check=, x_tempfail_reason= and

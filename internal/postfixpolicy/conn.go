@@ -3,6 +3,7 @@ package postfixpolicy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tempfail/tempfail/internal/engine"
 	"github.com/tempfail/tempfail/internal/policy"
 )
 
@@ -118,14 +120,22 @@ func (c *conn) answer() bool {
 		c.readFailed(err)
 		return false
 	}
-	v := c.decide(req)
+	verbose := Verbose(req)
+	ctx := c.s.ctx
+	var notes *engine.Notes
+	if verbose {
+		// `tempfail query`: collect the checks' notes (one x_tempfail_limit=
+		// per rate limit) for the answer. Postfix never asks for this.
+		ctx, notes = engine.WithNotes(ctx)
+	}
+	v := c.decide(ctx, req)
 	if wt := c.s.opts.WriteTimeout; wt >= 0 {
 		if now := time.Now(); c.wdl.Sub(now) < wt/2 {
 			c.wdl = now.Add(wt)
 			c.nc.SetWriteDeadline(c.wdl)
 		}
 	}
-	if err := WriteResponse(c.bw, v, Verbose(req)); err != nil {
+	if err := writeResponseNotes(c.bw, v, verbose, notes.Attrs()); err != nil {
 		c.s.log.Info("policy connection write error", "remote", peerName(c.nc), "err", err)
 		return false
 	}
@@ -169,7 +179,7 @@ func (c *conn) readFailed(err error) {
 // decide asks the handler, turning a panic into DUNNO ("no opinion": the
 // rest of Postfix's restrictions decide) so one bad request cannot take the
 // server, or even the connection, down.
-func (c *conn) decide(req *policy.Request) (v policy.Verdict) {
+func (c *conn) decide(ctx context.Context, req *policy.Request) (v policy.Verdict) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.m.panics.Inc()
@@ -179,7 +189,7 @@ func (c *conn) decide(req *policy.Request) (v policy.Verdict) {
 			v = policy.Verdict{Action: policy.Dunno}
 		}
 	}()
-	return c.s.h.Decide(c.s.ctx, req)
+	return c.s.h.Decide(ctx, req)
 }
 
 // closeIfIdle closes the connection if it is between requests. Called by

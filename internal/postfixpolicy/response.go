@@ -20,6 +20,13 @@ import (
 // The verbose lines are for `tempfail query` only: Postfix expects the one
 // action attribute and must never be sent more.
 func WriteResponse(w *bufio.Writer, v policy.Verdict, verbose bool) error {
+	return writeResponseNotes(w, v, verbose, nil)
+}
+
+// writeResponseNotes is WriteResponse with the engine's notes for a verbose
+// answer: each note NAME=VALUE is sent as x_tempfail_NAME=VALUE after the
+// verbose lines (one x_tempfail_limit= per rate limit).
+func writeResponseNotes(w *bufio.Writer, v policy.Verdict, verbose bool, notes []policy.Attr) error {
 	w.WriteString("action=")
 	if v.Action != policy.Reply && v.Enhanced == "" && v.Text == "" {
 		// The common bare keyword (DUNNO, OK, ...): Line() would give the
@@ -34,6 +41,9 @@ func WriteResponse(w *bufio.Writer, v policy.Verdict, verbose bool) error {
 		writeLine(w, AttrReason, v.Reason)
 		if d := detail(v); d != "" { // only verbose answers pay for building it
 			writeLine(w, AttrDetail, d)
+		}
+		for _, n := range notes {
+			writeLine(w, attrPrefix+noteName(n.Name), n.Value)
 		}
 	}
 	w.WriteByte('\n')
@@ -72,8 +82,28 @@ type Response struct {
 	// Detail is x_tempfail_detail=: the list entry, limit or wait behind
 	// the decision, for people.
 	Detail string
+	// Limits are the x_tempfail_limit= values, one per rate limit that
+	// applies to the request: "NAME key=SUBJECT remaining=N
+	// [retry_after=SECONDS | never=yes] cost=C rate=R burst=B scope=S
+	// action=A [mode=observe]".
+	Limits []string
 	// Attrs is every attribute of the answer, in order, action included.
 	Attrs []policy.Attr
+}
+
+// noteName keeps a note's name to [a-z0-9_] so it cannot break the
+// name=value framing.
+func noteName(s string) string {
+	if s == "" {
+		return "note"
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // ErrNoResponse means the server closed the connection without answering.
@@ -112,6 +142,8 @@ func ReadResponse(br *bufio.Reader, max int) (Response, error) {
 			r.Reason = value
 		case AttrDetail:
 			r.Detail = value
+		case AttrLimit:
+			r.Limits = append(r.Limits, value)
 		}
 	}
 	if r.Action == "" {

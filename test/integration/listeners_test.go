@@ -134,7 +134,7 @@ func TestServeWithoutConfig(t *testing.T) {
 	}
 	data := filepath.Join(t.TempDir(), "state")
 	addr := freeAddr(t)
-	srv := serve(t, addr, "serve", "--data-dir", data, "--listen", addr)
+	srv := serve(t, addr, "serve", "--data-dir", data, "--listen", addr, "--dns-servers", testDNS(t))
 	srv.waitLog(t, regexp.MustCompile(`msg="tempfail serving" version=\S+ config="built-in defaults" listen=`+
 		regexp.QuoteMeta(addr)+` data_dir=`+regexp.QuoteMeta(data)+`\s`), logTimeout)
 	if _, err := os.Stat(filepath.Join(data, "tempfail.db")); err != nil {
@@ -160,8 +160,8 @@ func TestSecondServerSameDataDir(t *testing.T) {
 	}
 	data := filepath.Join(t.TempDir(), "state")
 	addr := freeAddr(t)
-	srv := serve(t, addr, "serve", "--data-dir", data, "--listen", addr)
-	_, errOut, code := runCLI(t, "serve", "--data-dir", data, "--listen", freeAddr(t))
+	srv := serve(t, addr, "serve", "--data-dir", data, "--listen", addr, "--dns-servers", testDNS(t))
+	_, errOut, code := runCLI(t, "serve", "--data-dir", data, "--listen", freeAddr(t), "--dns-servers", testDNS(t))
 	if code != 1 || !strings.Contains(errOut, "locked by another process") {
 		t.Errorf("second server on the same data_dir: exit %d, want 1 and a message that the store is locked:\n%s", code, errOut)
 	}

@@ -17,7 +17,7 @@ func TestOversizedSender(t *testing.T) {
 	}
 	conf, data := configPaths(t)
 	addr := freeAddr(t)
-	writeFile(t, conf, fmt.Sprintf("listen = [%q]\ndata_dir = %q\n[log]\nlevel = \"debug\"\n", addr, data))
+	writeFile(t, conf, fmt.Sprintf("listen = [%q]\ndata_dir = %q\n[log]\nlevel = \"debug\"\n[dns]\nservers = [%q]\n", addr, data, testDNS(t)))
 	srv := serveConfig(t, conf, addr)
 	longSender := strings.Repeat("x", 33000) + "@sender.example"
 	want(t, "oversized sender", query(t, addr, rcpt("203.0.113.7", longSender, "bob@example.net", false)),

@@ -52,6 +52,9 @@ const notifyMargin = 100 * time.Millisecond
 // extra appended; it returns the text so a test can find line numbers in it.
 func writeConfig(t *testing.T, path, addr, dataDir, extra string) string {
 	t.Helper()
+	if !strings.Contains(extra, "[dns]") {
+		extra += fmt.Sprintf("\n[dns]\nservers = [%q]\n", testDNS(t))
+	}
 	conf := fmt.Sprintf("listen = [%q]\ndata_dir = %q\n[log]\nlevel = \"debug\"\n%s", addr, dataDir, extra)
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

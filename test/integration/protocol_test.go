@@ -91,7 +91,7 @@ func TestProtocolErrorMetrics(t *testing.T) {
 	conf, data := configPaths(t)
 	addr, metrics := freeAddr(t), freeAddr(t)
 	// metrics_listen is a top-level key: writeConfig would put it in [log].
-	writeFile(t, conf, fmt.Sprintf("metrics_listen = %q\nlisten = [%q]\ndata_dir = %q\n", metrics, addr, data))
+	writeFile(t, conf, fmt.Sprintf("metrics_listen = %q\nlisten = [%q]\ndata_dir = %q\n[dns]\nservers = [%q]\n", metrics, addr, data, testDNS(t)))
 	srv := serveConfig(t, conf, addr)
 	for range 2 {
 		nc := dialAddr(t, addr)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tempfail/tempfail/internal/testutil/dnstest"
 )
 
 // binary is the tempfail binary built once for the package by TestMain.
@@ -79,6 +81,11 @@ func startServer(t *testing.T, extra string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	s := &server{Addr: freeAddr(t), DataDir: filepath.Join(dir, "data"), log: &syncBuffer{}}
+	if !strings.Contains(extra, "[dns]") {
+		// Never the machine's resolver: DNS comes from a server on
+		// loopback where every test domain exists (see defaultZone).
+		extra += fmt.Sprintf("\n[dns]\nservers = [%q]\n", testDNS(t))
+	}
 	conf := fmt.Sprintf("listen = [%q]\ndata_dir = %q\n[log]\nlevel = \"debug\"\n%s", s.Addr, s.DataDir, extra)
 	path := filepath.Join(dir, "tempfail.toml")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
@@ -107,6 +114,46 @@ func startServer(t *testing.T, extra string) *server {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// defaultZone is the DNS every test server sees unless its config has a
+// [dns] section: the domains the tests send from exist (MX), publish no
+// SPF, and no address has a PTR (Postfix's own client_name for it comes
+// from /etc/hosts: "localhost").
+const defaultZone = `
+$TTL 300
+example. IN SOA ns.example. hostmaster.example. 1 3600 600 86400 300
+*.example. IN MX 10 mx.example.net.
+example.net. IN SOA ns.example.net. hostmaster.example.net. 1 3600 600 86400 300
+example.net. IN MX 10 mx.example.net.
+mx.example.net. IN A 127.0.0.1
+example.org. IN SOA ns.example.org. hostmaster.example.org. 1 3600 600 86400 300
+example.org. IN MX 10 mx.example.net.
+127.in-addr.arpa. IN SOA ns.example. hostmaster.example. 1 3600 600 86400 300
+`
+
+var (
+	dnsMu      sync.Mutex
+	dnsServers = map[testing.TB]string{}
+)
+
+// testDNS returns the address of the test's DNS server for defaultZone,
+// started on first use (one per test, so a config rewritten for a reload
+// keeps the same [dns]).
+func testDNS(t testing.TB) string {
+	dnsMu.Lock()
+	defer dnsMu.Unlock()
+	if a, ok := dnsServers[t]; ok {
+		return a
+	}
+	a := dnstest.Start(t, defaultZone).Addr()
+	dnsServers[t] = a
+	t.Cleanup(func() {
+		dnsMu.Lock()
+		delete(dnsServers, t)
+		dnsMu.Unlock()
+	})
+	return a
 }
 
 // stop sends SIGTERM and waits for a clean exit.

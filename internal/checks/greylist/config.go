@@ -45,6 +45,18 @@ type Config struct {
 	// remembered.
 	MaxPendingPerNetwork int `toml:"max_pending_per_network"`
 
+	// KeyBy is how the client is identified in the key and the
+	// auto-allowlist, first match wins: "spf" (the sender's domain when SPF
+	// passes for it), "fcrdns" (the organisational domain of a
+	// forward-confirmed, non-generic PTR name), "network". A temporary DNS
+	// failure falls through to the next; "network" is always the last
+	// resort. Records keyed by network before still match.
+	KeyBy []string `toml:"key_by"`
+	// RiskBased greylists only clients whose risk (facts.Risk plus "new")
+	// reaches RiskThreshold; clean, identified senders are not delayed.
+	RiskBased     bool `toml:"risk_based"`
+	RiskThreshold int  `toml:"risk_threshold"`
+
 	// Exemptions. Lists are merged: inline entries plus files (postgrey's
 	// whitelist format accepted), re-read on SIGHUP.
 	DefaultClients bool     `toml:"default_clients"`
@@ -73,6 +85,8 @@ func Defaults() Config {
 		AddHeader:             true,
 		Header:                strings.ReplaceAll(reply.GreylistHeader, "%d", "{seconds}"),
 		MaxPendingPerNetwork:  10000,
+		KeyBy:                 []string{KeySPF, KeyFCrDNS, KeyNetwork},
+		RiskThreshold:         3,
 		DefaultClients:        true,
 		Recipients:            []string{"postmaster@", "abuse@"},
 	}
@@ -103,6 +117,20 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("greylist.text and greylist.header must be one line")
 	case c.AddHeader && !strings.Contains(c.Header, ":"):
 		return fmt.Errorf("greylist.header must look like \"Name: value\", got %q", c.Header)
+	case c.RiskThreshold < 1:
+		return fmt.Errorf("greylist.risk_threshold must be at least 1")
+	}
+	seen := map[string]bool{}
+	for _, k := range c.KeyBy {
+		switch k {
+		case KeySPF, KeyFCrDNS, KeyNetwork:
+		default:
+			return fmt.Errorf("greylist.key_by: unknown way %q (want \"spf\", \"fcrdns\", \"network\")", k)
+		}
+		if seen[k] {
+			return fmt.Errorf("greylist.key_by: %q given twice", k)
+		}
+		seen[k] = true
 	}
 	return nil
 }

@@ -129,18 +129,36 @@ func (g *Check) Check(ctx context.Context, c *engine.Call) (policy.Verdict, erro
 	default:
 		return policy.Verdict{}, nil
 	}
+	if r.PolicyContext == SenderContext {
+		// Asked from smtpd_sender_restrictions for the sender checks'
+		// sake: greylisting answers the recipient-restrictions request.
+		return policy.Verdict{}, nil
+	}
 	if v, ok := g.exempt(c); ok {
 		return v, nil
 	}
+	if v, ok := g.dnswl(ctx, c); ok {
+		return v, nil
+	}
 	net := ClientNet(r.Client, g.cfg.IPv4Prefix, g.cfg.IPv6Prefix)
-	if ok, err := g.allowlisted(ctx, c, net); err != nil {
+	id := g.identify(ctx, c, net) // identity.go: SPF domain, FCrDNS domain or network
+	if ok, err := g.allowlistedAs(ctx, c, id); err != nil {
 		return policy.Verdict{}, err
 	} else if ok {
-		return g.trusted(c, policy.Verdict{Reason: ReasonAutoAllowlist}), nil
+		return g.trusted(c, policy.Verdict{Reason: ReasonAutoAllowlist, Detail: id.detail()}), nil
 	}
-	v, err := g.triplet(ctx, c, net)
+	if g.cfg.RiskBased {
+		if v, ok := g.lowRisk(ctx, c); ok {
+			g.m.Outcomes.WithLabelValues(v.Reason).Inc()
+			return v, nil
+		}
+	}
+	v, err := g.triplet(ctx, c, id)
 	if err != nil {
 		return policy.Verdict{}, err
+	}
+	if v.Detail == "" {
+		v.Detail = id.detail()
 	}
 	g.m.Outcomes.WithLabelValues(v.Reason).Inc()
 	if g.cfg.DeferAt == "data" && v.Temporary() {
@@ -193,7 +211,14 @@ func (g *Check) exempt(c *engine.Call) (policy.Verdict, bool) {
 	if reason != ReasonExemptSASL {
 		entry = "list entry " + entry
 	}
-	return g.trusted(c, policy.Verdict{Reason: reason, Detail: entry}), true
+	v := policy.Verdict{Reason: reason, Detail: entry, Check: Name}
+	if reason == ReasonExemptRecipient {
+		// A recipient exemption (postmaster@) says nothing about the
+		// client: anyone may write to postmaster, so it must not make the
+		// client established for the rest of the transaction.
+		return v, true
+	}
+	return g.trusted(c, v), true
 }
 
 // verified returns Postfix's client_name unless it is "unknown".
@@ -277,9 +302,13 @@ func (g *Check) countPass(ctx context.Context, c *engine.Call, net string) error
 }
 
 // triplet applies the greylisting timing rules to one triplet.
-func (g *Check) triplet(ctx context.Context, c *engine.Call, net string) (policy.Verdict, error) {
+func (g *Check) triplet(ctx context.Context, c *engine.Call, id identity) (policy.Verdict, error) {
 	r := c.Req
-	key := tripletKey(net, NormalizeSender(r.Sender), r.Recipient)
+	net := id.net
+	key, err := g.tripletKeyFor(ctx, c, id)
+	if err != nil {
+		return policy.Verdict{}, fmt.Errorf("greylist: read triplet: %w", err)
+	}
 	now := c.Now.Unix()
 	delay := int64(g.cfg.Delay.D() / time.Second)
 	window := int64(g.cfg.RetryWindow.D() / time.Second)
@@ -341,7 +370,7 @@ func (g *Check) triplet(ctx context.Context, c *engine.Call, net string) (policy
 		if ok {
 			if v.Reason == ReasonPassed {
 				g.m.DelayUntilPass.Observe(float64(now - t.first))
-				if err := g.countPass(ctx, c, net); err != nil {
+				if err := g.countPass(ctx, c, id.key); err != nil {
 					return policy.Verdict{}, err
 				}
 			}
@@ -379,8 +408,13 @@ func (g *Check) deferFor(wait int64, reason string) policy.Verdict {
 	}
 }
 
+// pass lets a retry through. It does not mark the client trusted: a client
+// that passes greylisting in this very transaction is still new (otherwise
+// every message that reaches END-OF-MESSAGE would be trusted and the rate
+// limits for new clients would never apply); only a triplet that passed in
+// an earlier transaction (known_triplet) establishes it.
 func (g *Check) pass(c *engine.Call, waited int64) policy.Verdict {
-	v := g.trusted(c, policy.Verdict{Reason: ReasonPassed})
+	v := policy.Verdict{Reason: ReasonPassed, Check: Name}
 	if !g.cfg.AddHeader || g.txn(c).prepended {
 		return v
 	}

@@ -418,13 +418,40 @@ func TestTrustedFact(t *testing.T) {
 	if c.Facts.Trusted {
 		t.Fatal("new client trusted")
 	}
+	// Passing greylisting in this transaction does not make the client
+	// established: the rate limits for new clients must still apply.
 	now = now.Add(time.Hour)
 	c = call()
-	g.Check(context.Background(), c)
-	if !c.Facts.Trusted || c.Facts.TrustedBy != "greylist:passed" {
-		t.Fatalf("passed client not trusted: %+v", c.Facts)
+	if v, _ := g.Check(context.Background(), c); v.Reason != ReasonPassed {
+		t.Fatalf("retry: got %+v, want passed", v)
+	}
+	if c.Facts.Trusted {
+		t.Fatalf("client trusted by the pass of this very transaction: %+v", c.Facts)
+	}
+	// A later transaction of the known triplet is established.
+	now = now.Add(time.Minute)
+	c = call()
+	if v, _ := g.Check(context.Background(), c); v.Reason != ReasonKnown {
+		t.Fatalf("later message: got %+v, want known_triplet", v)
+	}
+	if !c.Facts.Trusted || c.Facts.TrustedBy != "greylist:known_triplet" {
+		t.Fatalf("known triplet not trusted: %+v", c.Facts)
+	}
+	// A recipient exemption says nothing about the client.
+	g = New(cfg, st, Exemptions{Recipients: matchAll{}}, nil)
+	c = call()
+	c.Req.Client = netip.MustParseAddr("203.0.113.9")
+	if v, _ := g.Check(context.Background(), c); v.Reason != ReasonExemptRecipient {
+		t.Fatalf("got %+v, want exempt_recipient", v)
+	}
+	if c.Facts.Trusted {
+		t.Fatal("recipient exemption made the client trusted")
 	}
 }
+
+type matchAll struct{}
+
+func (matchAll) Match(string) (string, bool) { return "*", true }
 
 // brokenStore fails every operation, like a store whose disk is gone.
 type brokenStore struct{ *memstore.Store }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"time"
 )
 
 // outboundDisabled is the error(8) transport every non-virtual destination is
@@ -101,6 +102,46 @@ func (o Options) mainCF(dir, mailUID, mailGID string) (map[string]string, error)
 		p["smtpd_authorized_xclient_hosts"] = "127.0.0.1"
 	}
 
+	if len(o.Relays) > 0 {
+		domains := make([]string, 0, len(o.Relays))
+		for d := range o.Relays {
+			domains = append(domains, d)
+		}
+		sort.Strings(domains)
+		var routes []string
+		for _, d := range domains {
+			next, err := loopbackRelay(o.Relays[d])
+			if err != nil {
+				return nil, fmt.Errorf("Relays[%q]: %v", d, err)
+			}
+			if d == "" || strings.ContainsAny(d, " \t,{}=[]:") {
+				return nil, fmt.Errorf("Relays: bad domain %q", d)
+			}
+			routes = append(routes, d+"=smtp:"+next)
+		}
+		p["relay_domains"] = strings.Join(domains, ", ")
+		// inline: tables (Postfix 3.0+) need no postmap'ed file.
+		p["transport_maps"] = "inline:{ " + strings.Join(routes, ", ") + " }"
+		// The next hop is a bracketed IP address: no MX or A lookup is
+		// needed, and none may leave the machine.
+		p["smtp_dns_support_level"] = "disabled"
+		p["smtp_host_lookup"] = "native"
+		p["smtp_tls_security_level"] = "none"
+	}
+	for k, d := range map[string]struct {
+		v   time.Duration
+		min int
+	}{
+		"queue_run_delay":        {o.QueueRunDelay, 1},
+		"minimal_backoff_time":   {o.MinimalBackoffTime, 1},
+		"maximal_backoff_time":   {o.MaximalBackoffTime, 1},
+		"maximal_queue_lifetime": {o.MaximalQueueLifetime, 0},
+		"bounce_queue_lifetime":  {o.BounceQueueLifetime, 0},
+	} {
+		if d.v > 0 {
+			p[k] = fmt.Sprintf("%ds", max(d.min, int(d.v.Seconds()+0.5)))
+		}
+	}
 	for k, v := range o.ExtraMainCF {
 		if k == "" || strings.ContainsAny(k, " \t\r\n=#") {
 			return nil, fmt.Errorf("ExtraMainCF: bad parameter name %q", k)
@@ -170,6 +211,24 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// smtpService is the smtp(8) client added to master.cf when Options.Relays
+// routes mail to loopback servers.
+const smtpService = "smtp      unix  -       -       n       -       -       smtp"
+
+// loopbackRelay turns "127.0.0.1:PORT" into Postfix's "[127.0.0.1]:PORT"
+// and refuses anything that is not IPv4 loopback.
+func loopbackRelay(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.Is4() || !ip.IsLoopback() {
+		return "", fmt.Errorf("%q: host must be an IPv4 loopback address", addr)
+	}
+	return "[" + host + "]:" + port, nil
 }
 
 // policyService turns Options.PolicyAddr into a Postfix policy endpoint and

@@ -81,6 +81,25 @@ type Options struct {
 	// swaks --xclient-addr 192.0.2.10 --xclient-name mail.example.org.
 	XCLIENT bool
 
+	// Relays routes mail for each domain (key, "example.org") to an SMTP
+	// server on loopback (value, "127.0.0.1:PORT", e.g. an
+	// internal/testutil/smtpsink): the domain becomes a relay domain that
+	// anyone on loopback may send to, and an smtp(8) service is added to
+	// master.cf with DNS lookups off. Only IPv4 loopback is accepted.
+	Relays map[string]string
+
+	// Queue timing for retry and expiry tests; zero keeps Postfix's
+	// default. Written in whole seconds (at least 1s). Postfix wants
+	// MinimalBackoffTime >= QueueRunDelay and MaximalBackoffTime >=
+	// MinimalBackoffTime. A MaximalQueueLifetime of a few seconds makes a
+	// message that keeps being deferred expire ("status=expired, returned
+	// to sender") within a test.
+	QueueRunDelay        time.Duration
+	MinimalBackoffTime   time.Duration
+	MaximalBackoffTime   time.Duration
+	MaximalQueueLifetime time.Duration
+	BounceQueueLifetime  time.Duration
+
 	// ExtraMainCF sets main.cf parameters after all of the above, so it can
 	// override anything (including the restrictions).
 	ExtraMainCF map[string]string
@@ -250,7 +269,11 @@ func (inst *Instance) startOnce(timeout time.Duration) error {
 		return err
 	}
 	inst.port = port
-	if err := writeConfigFile(filepath.Join(inst.confDir, "master.cf"), masterCF(port, inst.opts.ExtraMasterCF)); err != nil {
+	extraMaster := inst.opts.ExtraMasterCF
+	if len(inst.opts.Relays) > 0 {
+		extraMaster = append([]string{smtpService}, extraMaster...)
+	}
+	if err := writeConfigFile(filepath.Join(inst.confDir, "master.cf"), masterCF(port, extraMaster)); err != nil {
 		return err
 	}
 
@@ -517,6 +540,18 @@ func (inst *Instance) Postqueue(t testing.TB) string {
 		t.Fatalf("postfixtest: postqueue -j: %v\n%s", err, out)
 	}
 	return out
+}
+
+// Flush runs "postqueue -f": the queue manager retries every deferred
+// message now instead of at its next scheduled time.
+func (inst *Instance) Flush(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, inst.postqueue, "-c", inst.confDir, "-f").CombinedOutput()
+	if err != nil {
+		t.Fatalf("postfixtest: postqueue -f: %v\n%s", err, out)
+	}
 }
 
 func (inst *Instance) postqueueRaw() string {
