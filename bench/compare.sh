@@ -24,7 +24,7 @@ fi
 run() { "$work/policyload" -addr "$1" -c "$conns" -d "${secs}s" | sed -n 's/.*rps=\([0-9]*\).*/\1/p'; }
 line() { "$work/policyload" -addr "$1" -c "$conns" -d "${secs}s"; }
 echo "# load: $conns connections, ${secs}s each, unique triplets (every request is new)"
-n1=$(run 127.0.0.1:10029); echo "null      rps=$n1"
+n1=$(line 127.0.0.1:10029); echo "null      $n1"; n1=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$n1")
 t1=$(line "$addr"); echo "tempfail  $t1"; t1=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$t1")
 if [ $have_postgrey = 1 ]; then p1=$(run 127.0.0.1:10028); echo "postgrey  rps=$p1"; fi
 n2=$(run 127.0.0.1:10029); echo "null      rps=$n2"
