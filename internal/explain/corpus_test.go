@@ -29,7 +29,14 @@ type corpusEntry struct {
 // loadCorpus reads every corpus file; missing or empty is reported as nil.
 func loadCorpus(t testing.TB) []corpusEntry {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*.jsonl"))
+	return loadLabelled(t, filepath.Join("testdata", "corpus"))
+}
+
+// loadLabelled reads every *.jsonl file of dir (corpus format); missing or
+// empty is reported as nil.
+func loadLabelled(t testing.TB, dir string) []corpusEntry {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(files)
 	var out []corpusEntry
 	for _, f := range files {

@@ -184,6 +184,9 @@ func temporary(p *Parsed, cause string, override, assume *bool) bool {
 	if assume != nil {
 		return *assume
 	}
+	if p.client {
+		return false // a library's or client's failed send: nothing retries it
+	}
 	switch cause {
 	case CauseGreylisting, CauseRateLimit, CauseRecipientUnverified, CauseTimeout,
 		CauseDNSLookupFailure, CauseServerBusy, CauseRemoteFailure:

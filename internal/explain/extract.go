@@ -21,6 +21,9 @@ type Parsed struct {
 	// lead is text before the reply ("Server Response: '", a client's
 	// sentence); rules see it too.
 	lead string
+	// client: the text is a mail library's or client's error (PHPMailer,
+	// nodemailer, smtplib, JavaMail, ...), where no queue retries.
+	client bool
 }
 
 // Extract recognises the form of one input (see the package comment and
@@ -38,8 +41,10 @@ func Extract(input string) Parsed {
 		p = extractDSNFields(s)
 	case strings.Contains(lower, " status=") || strings.Contains(lower, "\tstatus=") || strings.HasPrefix(lower, "status="):
 		p = extractPostfixStatus(s, lower)
-	case strings.Contains(lower, "reject: ") && strings.Contains(lower, " from "):
+	case strings.Contains(lower, "reject: ") && (strings.Contains(lower, " from ") || isSmtpdVerbReject(lower)):
 		p = extractPostfixReject(s, lower)
+	case isQmailDelivery(lower):
+		p = extractQmail(s, lower)
 	case isEximLine(lower):
 		p = extractExim(s, lower)
 	case isPostfixBounceLine(lower):
@@ -57,17 +62,25 @@ func Extract(input string) Parsed {
 			p.Format = "text"
 		}
 	}
-	if p.Stage == "" {
-		if strings.ContainsAny(lower, "\n\t") {
-			lower = lowerASCII(collapseSpace(s)) // "(in\n    reply to RCPT TO command)"
-		}
-		p.Stage = stageFromText(lower)
+	flat := lower
+	if strings.ContainsAny(lower, "\n\t") {
+		flat = lowerASCII(collapseSpace(s)) // "(in\n    reply to RCPT TO command)"
 	}
-	if p.Stage == "" && p.Code == 0 {
-		p.Stage = connectStage(lower)
+	h := scanCues(flat)
+	if p.Stage == "" {
+		p.Stage = h.stageName()
+	}
+	if p.Stage == "" && p.Code == 0 && h.connect {
+		// Socket-level failures happen before any reply; inside a reply
+		// ("550 5.4.316 Message expired, connection refused") they describe
+		// an earlier hop.
+		p.Stage = StageConnect
 	}
 	if p.Hint == HintNone {
-		p.Hint = proseHint(lower)
+		p.Hint = sendmailHint(flat, p.Enhanced)
+	}
+	if p.Hint == HintNone {
+		p.Hint = h.proseHint()
 	}
 	if p.Code == 0 {
 		p.Code = fieldCode(s, lower)
@@ -75,7 +88,21 @@ func Extract(input string) Parsed {
 	if p.Stage == "" {
 		p.Stage = StageUnknown
 	}
+	p.client = h.client
 	return p
+}
+
+// clientMarkers are the wording of mail libraries and clients reporting a
+// failed send (PHPMailer "SMTP Error: Could not connect to SMTP host",
+// nodemailer "Error: connect ETIMEDOUT", Python smtplib exceptions,
+// JavaMail, SwiftMailer, .NET SmtpClient, Go net errors). No MTA queue is
+// behind them: a send that failed is final unless the program retries.
+var clientMarkers = []string{
+	"smtp error:", "smtp error (", "smtp error!", "mailer error", "smtp -> error", "smtp error", "failed to connect to server",
+	"could not connect to smtp host", "exception", "smtplib", "javax.mail", "swift_", "net::", "etimedout",
+	"econnrefused", "econnreset", "enotfound", "ehostunreach", "dial tcp", "phpmailer", "nodemailer",
+	"error sending email", "can not send email", "cannot send email", "could not send mail", "net_io_",
+	"transport connection", "errno", "getaddrinfo", "could not be sent", "unable to send", "failed to send",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",
@@ -103,7 +130,7 @@ func extractReply(s string) Parsed {
 func findReply(s string) (code int, enh string, rest string, start int, ok bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < '2' || c > '5' || !tokenStart(s, i) {
+		if c < '2' || c > '5' || !tokenStart(s, i) || processID(s, i) {
 			continue
 		}
 		if n, end, good := basicAt(s, i); good {
@@ -114,10 +141,54 @@ func findReply(s string) (code int, enh string, rest string, start int, ok bool)
 			return n, e, rest, i, true
 		}
 		if e, eend, eok := enhancedAt(s, i); eok {
-			return 0, e, s[eend:], i, true
+			// "5.7.0 Must issue a STARTTLS command first (530 5.7.0 ...)",
+			// sendmail's "dsn=4.2.2, stat=Deferred: 452-4.2.2 ...": the
+			// basic code comes later, paired with the same enhanced code.
+			return pairedBasic(s[eend:], e), e, s[eend:], i, true
 		}
 	}
 	return 0, "", s, 0, false
+}
+
+// processID: digits in brackets glued to a word are a process id or a
+// counter ("postfix/smtp[226]", "compliant[291]"), never a reply code; nor
+// is the value of a log field that counts or measures ("delay=450,",
+// "size=452,", "pri=", "nrcpts=") while "reject=550" or "response=554" is.
+func processID(s string, i int) bool {
+	if i >= 2 && s[i-1] == '[' && isWordByte(s[i-2]) {
+		return true
+	}
+	if i >= 2 && s[i-1] == '=' {
+		j := i - 1
+		for j > 0 && (isAlpha(s[j-1]) || s[j-1] == '_') {
+			j--
+		}
+		switch lowerASCII(s[j : i-1]) {
+		case "delay", "delays", "xdelay", "size", "pri", "nrcpts", "ntries", "msgs", "port", "pid", "len", "bytes",
+			"s", "uid", "gid", "time", "ms", "duration", "count", "rcpts", "conn_use", "id", "t":
+			return true
+		}
+	}
+	return false
+}
+
+// pairedBasic finds a basic code written right before a later occurrence
+// of the enhanced code e ("530 5.7.0", "452-4.2.2"); 0 if none.
+func pairedBasic(rest, e string) int {
+	for k := 0; k < len(rest); {
+		m := strings.Index(rest[k:], e)
+		if m < 0 {
+			return 0
+		}
+		at := k + m
+		if at >= 4 && (rest[at-1] == ' ' || rest[at-1] == '-') && rest[at-4] == e[0] && tokenStart(rest, at-4) {
+			if n, _, ok := basicAt(rest, at-4); ok {
+				return n
+			}
+		}
+		k = at + len(e)
+	}
+	return 0
 }
 
 // enhancedNear finds the enhanced code that belongs to the basic code n
@@ -163,6 +234,16 @@ func enhancedNear(s string, n, end int) (string, string) {
 			return e, s[end:]
 		}
 		k += h + 1
+	}
+	// Farther on, in parentheses or after a space, with the same class:
+	// PHP's "SMTP Error (451): Failed to add recipient "x" (4.3.0 <x>: ...)".
+	for k := end; k < len(s); k++ {
+		if s[k] != byte('0'+n/100) || (s[k-1] != ' ' && s[k-1] != '(') {
+			continue
+		}
+		if e, eend, ok := enhancedAt(s, k); ok && (eend == len(s) || s[eend] == ' ' || s[eend] == ')' || s[eend] == ';') {
+			return e, s[end:]
+		}
 	}
 	return "", s[end:]
 }
@@ -316,15 +397,40 @@ func isPostfixBounceLine(lower string) bool {
 	return strings.HasPrefix(rest, "host") && len(rest) > 4 && (rest[4] == ' ' || rest[4] == '\n' || rest[4] == '\t')
 }
 
-// proseHint reads the status from bounce prose that has no log status
-// field: sendmail's "The following addresses had permanent fatal errors"
-// and "transient non-fatal errors" headings.
-func proseHint(lower string) string {
+// proseDeferred and proseFailed are the wording of delay notices and
+// bounces (the sending side's own verdict, which outranks the quoted
+// reply's class): qmail-send's bounce "I'm not going to try again; this
+// message has been in the queue too long.", Gmail's "Delivery incomplete
+// ... will retry", Exchange's "Delivery has failed to these recipients" and
+// "Delivery will continue to be attempted".
+var proseDeferred = []string{
+	"will continue to be attempted", "delivery incomplete", "will retry for", "will keep trying",
+	"hasn't been delivered yet", "has not yet been delivered", "has not been delivered yet",
+}
+
+var proseFailed = []string{
+	"not going to try again", "in the queue too long", "delivery has failed to", "failed permanently",
+	"message wasn't delivered", "message was not delivered", "message not delivered",
+	"couldn't be delivered", "could not be delivered to", "mail delivery failed: returning message",
+	"message discarded",
+}
+
+// sendmailHint reads sendmail's "stat=" field: "stat=Deferred: ..." is
+// kept in the queue, "stat=Sent" delivered, anything else with a 5.x.x
+// dsn= a bounce (sendmail's log, "stat=" and "dsn=" fields).
+func sendmailHint(lower, enh string) string {
+	k := strings.Index(lower, "stat=")
+	if k < 0 || (k > 0 && lower[k-1] != ' ' && lower[k-1] != ',' && lower[k-1] != '\t') {
+		return HintNone
+	}
+	v := lower[k+len("stat="):]
 	switch {
-	case strings.Contains(lower, "permanent fatal error"):
-		return HintFailed
-	case strings.Contains(lower, "transient non-fatal error"):
+	case strings.HasPrefix(v, "deferred"):
 		return HintDeferred
+	case strings.HasPrefix(v, "sent"):
+		return HintSent
+	case strings.HasPrefix(enh, "5."):
+		return HintFailed
 	}
 	return HintNone
 }
@@ -332,7 +438,7 @@ func proseHint(lower string) string {
 // fieldCode finds a basic code in structured log fields when the text has
 // no free-standing one: smtp_code=550, "smtp_code":550, "code":550.
 func fieldCode(s, lower string) int {
-	for _, name := range []string{`"smtp_code":`, "smtp_code=", `"code":`, "code=", "smtpcode="} {
+	for _, name := range []string{`"smtp_code":`, "smtp_code=", `"code":`, "code=", "smtpcode=", "smtp code:", "code:"} {
 		if k := strings.Index(lower, name); k >= 0 {
 			v := strings.TrimLeft(s[k+len(name):], ` "`)
 			if n, _, ok := basicAt(v+" ", 0); ok && v[0] >= '2' && v[0] <= '5' {

@@ -38,12 +38,22 @@ func extractPostfixStatus(s, lower string) Parsed {
 	if p.Remote == "" && relay != "" && relay != "none" {
 		p.Remote = trimPort(relay)
 	}
-	if p.Enhanced == "" {
-		if _, _, ok := enhancedAt(dsn, 0); ok {
-			p.Enhanced = dsn
-		}
+	// dsn= is the status Postfix itself assigned to this delivery (it may
+	// differ from the quoted reply's: "dsn=4.7.1 ... refused to talk to me:
+	// 554 5.7.1" when postfix/error defers); it is the line's enhanced code.
+	if _, _, ok := enhancedAt(dsn, 0); ok {
+		p.Enhanced = dsn
 	}
 	return p
+}
+
+// isSmtpdVerbReject: "proxy-reject: END-OF-MESSAGE: 451 ..." (Postfix
+// smtpd with a before-queue content filter logs no client after the verb).
+func isSmtpdVerbReject(lower string) bool {
+	k := strings.Index(lower, "reject: ")
+	rest := lower[k+len("reject: "):]
+	sp := strings.IndexAny(rest, " :")
+	return sp > 0 && rest[sp] == ':' && stageFromVerb(rest[:sp]) != ""
 }
 
 // parsePostfixDiag reads the text Postfix puts in status=...(TEXT), in a
@@ -116,7 +126,7 @@ func extractPostfixReject(s, lower string) Parsed {
 	i := strings.Index(lower, "reject: ")
 	rest := s[i+len("reject: "):]
 	if sp := strings.IndexByte(rest, ' '); sp > 0 {
-		p.Stage = stageFromVerb(rest[:sp])
+		p.Stage = stageFromVerb(strings.TrimSuffix(rest[:sp], ":"))
 		rest = rest[sp+1:]
 	}
 	if strings.HasPrefix(lowerASCII(rest), "from ") {

@@ -8,6 +8,10 @@ import "strings"
 // reply answered: Postfix "(in reply to RCPT TO command)" and "while
 // sending ...", Exim "after RCPT TO:", Postfix smtpd "reject: RCPT from".
 var stageCue = []struct{ phrase, stage string }{
+	// Exim's LMTP transport answers per recipient after the message:
+	// "LMTP error after DATA" is the end-of-data reply.
+	{"lmtp error after data", StageEndOfData},
+	{"lmtp error after end of data", StageEndOfData},
 	{"in reply to end of data", StageEndOfData},
 	{"in reply to rcpt to", StageRcpt},
 	{"in reply to mail from", StageMail},
@@ -57,6 +61,28 @@ var stageCue = []struct{ phrase, stage string }{
 	{"rejected after data", StageEndOfData},
 	{"rejected connection", StageConnect},
 	{"rejected data", StageData},
+	// Other software's own words for the command that failed: qmail's
+	// bounce "H does not like recipient." / "... sender.", Postfix
+	// smtpd's "<DATA>: Data command rejected", PHP/Roundcube "Failed to add
+	// recipient", "MAIL FROM failed", nodemailer "Mail command failed",
+	// Python smtplib's exception names, PHPMailer's command names.
+	{"does not like recipient", StageRcpt},
+	{"does not like sender", StageMail},
+	{"data command rejected", StageData},
+	{"data command failed", StageData},
+	{"failed to add recipient", StageRcpt},
+	{"failed to set sender", StageMail},
+	{"mail from failed", StageMail},
+	{"mail from command failed", StageMail},
+	{"mail command failed", StageMail},
+	{"rcpt to command failed", StageRcpt},
+	{"rcpt command failed", StageRcpt},
+	{"data end command failed", StageEndOfData},
+	{"smtprecipientsrefused", StageRcpt},
+	{"smtpsenderrefused", StageMail},
+	{"but sender was rejected", StageMail},
+	{"but greeting failed", StageConnect},
+	{"reject: end-of-message", StageEndOfData},
 }
 
 // connectCue: socket-level failures happen before any reply (Postfix
@@ -67,50 +93,12 @@ var connectCue = []string{
 	"connect to ", "connection timed out", "connection refused", "no route to host", "network is unreachable",
 }
 
-// connectStage is StageConnect when a socket-level failure is named.
-func connectStage(lower string) string {
-	for _, c := range connectCue {
-		if strings.Contains(lower, c) {
-			return StageConnect
-		}
-	}
-	return ""
-}
-
-// stageAnchors: every stageCue phrase starts with one of these, so the
-// text is searched once per anchor and the phrases are compared only where
-// an anchor occurs (the naive loop of strings.Contains was a third of the
-// cost of an explanation).
-var stageAnchors = []string{"in reply to ", "after ", "while ", "rejected ", "refused to talk", "server greeting", "invalid greeting"}
-
 // stageFromText finds the stage named in a lower-cased text, "" if none.
 // Only explicit cues count: "Recipient address rejected" alone says which
 // restriction fired, not (with smtpd_delay_reject) which command it
 // answered, so such a reply's stage is unknown. The earliest cue in
-// stageCue order wins, as with a scan of the whole list.
-func stageFromText(lower string) string {
-	best := len(stageCue)
-	for _, a := range stageAnchors {
-		for from := 0; from < len(lower); {
-			k := strings.Index(lower[from:], a)
-			if k < 0 {
-				break
-			}
-			at := lower[from+k:]
-			for i := 0; i < best; i++ {
-				if strings.HasPrefix(at, stageCue[i].phrase) {
-					best = i
-					break
-				}
-			}
-			from += k + len(a)
-		}
-	}
-	if best < len(stageCue) {
-		return stageCue[best].stage
-	}
-	return ""
-}
+// stageCue order wins.
+func stageFromText(lower string) string { return scanCues(lower).stageName() }
 
 // stageFromVerb maps Postfix smtpd's "reject: VERB from" (the protocol
 // state, as in the policy protocol's protocol_state) to a stage.
