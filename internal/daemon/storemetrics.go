@@ -99,14 +99,32 @@ type instrumented struct {
 }
 
 // instrument wraps s. When s implements ratelimit.Atomic (a store that
-// runs a GCRA step in one round trip, such as Redis) the wrapper forwards
-// it, timed as op "gcra": hiding it would silently send the rate limiter
-// back to its slower Get + CompareAndSwap loop.
+// runs a GCRA step in one round trip, such as Redis) or store.Updater (a
+// locked read-modify-write: the embedded and in-memory stores) the wrapper
+// forwards them, timed as ops "gcra" and "update": hiding them would
+// silently send the rate limiter back to its slower Get + CompareAndSwap
+// loop.
 func instrument(s store.Store, m *storeMetrics) store.Store {
 	i := newInstrumented(s, m)
-	if a, ok := s.(ratelimit.Atomic); ok {
-		return &instrumentedAtomic{instrumented: i, a: a,
+	a, isAtomic := s.(ratelimit.Atomic)
+	u, isUpdater := s.(store.Updater)
+	var ia *instrumentedAtomic
+	var iu *instrumentedUpdater
+	if isAtomic {
+		ia = &instrumentedAtomic{instrumented: i, a: a,
 			gcra: m.ops.WithLabelValues("gcra"), egcra: m.errs.WithLabelValues("gcra")}
+	}
+	if isUpdater {
+		iu = &instrumentedUpdater{instrumented: i, u: u,
+			update: m.ops.WithLabelValues("update"), eupdate: m.errs.WithLabelValues("update")}
+	}
+	switch {
+	case isAtomic && isUpdater:
+		return instrumentedBoth{instrumentedAtomic: ia, up: iu}
+	case isAtomic:
+		return ia
+	case isUpdater:
+		return iu
 	}
 	return i
 }
@@ -124,6 +142,31 @@ func (i *instrumentedAtomic) GCRA(ctx context.Context, c ratelimit.AtomicCall) (
 	r, err := i.a.GCRA(ctx, c)
 	done(i.gcra, i.egcra, t0, err)
 	return r, err
+}
+
+// instrumentedUpdater is instrumented plus a forwarded store.Updater.
+type instrumentedUpdater struct {
+	*instrumented
+	u       store.Updater
+	update  prometheus.Observer
+	eupdate prometheus.Counter
+}
+
+func (i *instrumentedUpdater) Update(ctx context.Context, key string, fn store.UpdateFunc) error {
+	t0 := time.Now()
+	err := i.u.Update(ctx, key, fn)
+	done(i.update, i.eupdate, t0, err)
+	return err
+}
+
+// instrumentedBoth forwards both.
+type instrumentedBoth struct {
+	*instrumentedAtomic
+	up *instrumentedUpdater
+}
+
+func (i instrumentedBoth) Update(ctx context.Context, key string, fn store.UpdateFunc) error {
+	return i.up.Update(ctx, key, fn)
 }
 
 func newInstrumented(s store.Store, m *storeMetrics) *instrumented {

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tempfail/tempfail/internal/ratelimit"
+	"github.com/tempfail/tempfail/internal/store"
 	"github.com/tempfail/tempfail/internal/store/memstore"
 )
 
@@ -41,5 +42,34 @@ func TestInstrumentForwardsAtomic(t *testing.T) {
 	}
 	if _, ok := instrument(memstore.New(), m).(ratelimit.Atomic); ok {
 		t.Fatal("wrapper of a plain store claims ratelimit.Atomic")
+	}
+	if _, ok := w.(store.Updater); !ok {
+		t.Fatal("instrumented store hides the memstore's store.Updater")
+	}
+	if _, ok := instrument(plain{memstore.New()}, m).(store.Updater); ok {
+		t.Fatal("wrapper of a store without Update claims store.Updater")
+	}
+}
+
+// plain hides the memstore's optional interfaces.
+type plain struct{ store.Store }
+
+// TestInstrumentForwardsUpdater: the embedded store's locked
+// read-modify-write reaches the Limiter through the wrapper.
+func TestInstrumentForwardsUpdater(t *testing.T) {
+	m := newStoreMetrics(prometheus.NewRegistry())
+	w := instrument(memstore.New(), m)
+	u, ok := w.(store.Updater)
+	if !ok {
+		t.Fatal("instrumented store hides store.Updater")
+	}
+	err := u.Update(context.Background(), "k", func(old []byte, found bool) ([]byte, time.Time, bool) {
+		return []byte("v"), time.Now().Add(time.Hour), true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, err := w.Get(context.Background(), "k"); err != nil || string(v) != "v" {
+		t.Fatalf("Get after Update = %q, %v", v, err)
 	}
 }

@@ -27,8 +27,11 @@
 // A denial's Result.RetryAfter goes into the reply through FormatWait: "450
 // 4.7.1 Rate limit for new clients exceeded (2/h), try again in 27
 // minutes". An error from the Limiter (store failure, ErrContention) is the
-// check's on_error case. A store that implements Atomic (Redis, later) runs
-// each step in one round trip; package ratelimittest is the conformance
+// check's on_error case. AllowAll charges a request to several limits all
+// or nothing. A store that implements Atomic (Redis, later) runs each step
+// in one round trip, and one that implements store.Updater (the embedded
+// and in-memory stores) in one locked read-modify-write; other stores take
+// a Get + CompareAndSwap loop. Package ratelimittest is the conformance
 // suite every store runs through the Limiter.
 //
 // Sources: ITU-T Recommendation I.371, "Traffic control and congestion

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -51,7 +52,10 @@ type Options struct {
 // An implementation must behave exactly like Decide on the key's state:
 // read the TAT (missing or expired: 0), compute Decide(tat, now, cost,
 // limit), and unless c.Peek, write Result.TAT when it differs from the
-// state read, with the key expiring at Result.TAT + c.Slack. The value
+// state read, with the key expiring at Result.TAT + c.Slack. For c.Refund
+// it writes RefundTAT(tat, cost, limit) instead (when the key exists and
+// the TAT changes), with the same expiry rule, and returns Decide on the
+// new TAT as a Peek would. The value
 // format under the key is the implementation's own, since only it reads
 // the key (the Get + CompareAndSwap path stores 8 bytes, big-endian). The
 // conformance suite in package ratelimittest holds it to this through the
@@ -69,6 +73,8 @@ type AtomicCall struct {
 	Limit Limit
 	// Peek: decide, but never write.
 	Peek bool
+	// Refund: give back Cost units charged earlier (see Limiter.AllowAll).
+	Refund bool
 	// Slack: the key expires at the new TAT + Slack.
 	Slack time.Duration
 }
@@ -78,6 +84,7 @@ type AtomicCall struct {
 type Limiter struct {
 	st     store.Store
 	atomic Atomic
+	upd    store.Updater
 	o      Options
 }
 
@@ -94,6 +101,9 @@ func New(st store.Store, o Options) *Limiter {
 	}
 	lm := &Limiter{st: st, o: o}
 	lm.atomic, _ = st.(Atomic)
+	if lm.atomic == nil {
+		lm.upd, _ = st.(store.Updater)
+	}
 	return lm
 }
 
@@ -117,6 +127,23 @@ func (lm *Limiter) step(ctx context.Context, key string, l Limit, cost int64, pe
 	}
 	if lm.atomic != nil {
 		r, err := lm.atomic.GCRA(ctx, AtomicCall{Key: key, Now: lm.o.Now(), Cost: cost, Limit: l, Peek: peek, Slack: lm.o.Slack})
+		if err != nil {
+			return Result{}, fmt.Errorf("ratelimit: %q: %w", key, err)
+		}
+		return r, nil
+	}
+	if lm.upd != nil && !peek {
+		// One locked read-modify-write; a Peek reads with Get, which the
+		// embedded store answers without its write locks.
+		var r Result
+		err := lm.upd.Update(ctx, key, func(old []byte, _ bool) ([]byte, time.Time, bool) {
+			tat, _ := DecodeTAT(old)
+			r = Decide(tat, lm.o.Now().UnixNano(), cost, l)
+			if r.TAT == tat {
+				return nil, time.Time{}, false
+			}
+			return EncodeTAT(r.TAT), time.Unix(0, r.TAT).Add(lm.o.Slack), true
+		})
 		if err != nil {
 			return Result{}, fmt.Errorf("ratelimit: %q: %w", key, err)
 		}
@@ -166,17 +193,44 @@ func DecodeTAT(b []byte) (int64, bool) {
 	return int64(binary.BigEndian.Uint64(b)), true
 }
 
-// maxSubject bounds the subject part of a key. Anyone who can reach the
-// policy port can send long addresses; an oversized key must not turn into
-// a store error (and an on_error answer) for the asking.
-const maxSubject = 1024
+// Store keys are short, because every active bucket is one key in the
+// embedded store and the key is most of its size there: "r", a 4-byte id
+// of the limit (the first bytes of SHA-256 of its name), then the subject
+// as it is when shorter than 16 bytes (an IPv4 address, a /24, most
+// domains and user names), else the first 16 bytes of its SHA-256. A
+// subject kept as it is is never 16 bytes long, so it cannot equal a
+// hashed one; SHA-256 keeps anyone who can choose a sender address from
+// steering it into someone else's bucket. Subjects appear in replies, logs
+// and `tempfail query` as they are; only the store sees the short form.
+const (
+	limitIDLen  = 4
+	subjectHash = 16
+)
 
-// Key is the store key of limit's bucket for subject (a client address, a
-// sender, a SASL user, a combination joined by the caller). NUL separates
-// the parts; subjects longer than 1024 bytes are cut there.
-func Key(limit, subject string) string {
-	if len(subject) > maxSubject {
-		subject = subject[:maxSubject]
-	}
-	return "r\x00" + limit + "\x00" + subject
+// KeySpace is the key prefix of one limit's buckets; computing it once per
+// limit keeps SHA-256 of the name off the request path.
+type KeySpace string
+
+// NewKeySpace returns the key prefix of the limit named limit.
+func NewKeySpace(limit string) KeySpace {
+	sum := sha256.Sum256([]byte(limit))
+	return KeySpace("r" + string(sum[:limitIDLen]))
 }
+
+// Key is the store key of the bucket of subject (a client address, a
+// sender, a SASL user, a combination joined by the caller).
+func (ks KeySpace) Key(subject string) string {
+	if len(subject) < subjectHash {
+		return string(ks) + subject
+	}
+	sum := sha256.Sum256([]byte(subject))
+	return string(ks) + string(sum[:subjectHash])
+}
+
+// SameID reports whether two different limit names would share their
+// buckets (their 4-byte ids collide, about one chance in 4 billion per
+// pair): the config refuses that.
+func SameID(a, b string) bool { return a != b && NewKeySpace(a) == NewKeySpace(b) }
+
+// Key is NewKeySpace(limit).Key(subject).
+func Key(limit, subject string) string { return NewKeySpace(limit).Key(subject) }

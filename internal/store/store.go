@@ -42,3 +42,26 @@ type Store interface {
 	// Close flushes pending writes and releases the store.
 	Close() error
 }
+
+// UpdateFunc decides the new state of one key from its current one. old is
+// the key's value (nil and found false when it is absent or expired); it
+// belongs to the store: fn must neither modify nor keep it. fn returns the
+// new value, its expiry and whether to write at all (write false leaves
+// the key alone); a nil new with write true deletes the key, and an expiry
+// not in the future removes it just the same.
+type UpdateFunc func(old []byte, found bool) (new []byte, expires time.Time, write bool)
+
+// Updater is an optional interface of a Store that can run a
+// read-modify-write of one key in one operation, under its own lock: the
+// embedded and in-memory stores do, so a caller needs no Get +
+// CompareAndSwap round trip and never loses a race. A store over a network
+// (Redis) cannot run Go code and does not implement it; callers fall back
+// to Get + CompareAndSwap. A store wrapper (metrics, logging) must forward
+// it or its callers take that slower path.
+type Updater interface {
+	// Update calls fn exactly once with key's current state and applies
+	// what it returns, with no other write to key in between. fn runs
+	// with key locked: it must be quick and must not call the store.
+	// Update fails (without calling fn) for a bad key or a closed store.
+	Update(ctx context.Context, key string, fn UpdateFunc) error
+}

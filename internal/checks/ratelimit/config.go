@@ -146,6 +146,11 @@ func (c *Config) Validate() error {
 		if j, dup := seen[l.Name]; dup {
 			return &LimitError{Index: i, Name: l.Name, Key: "name", Err: fmt.Errorf("name %q is already used by limit %d; names must be unique (they are part of the store key)", l.Name, j)}
 		}
+		for name, j := range seen {
+			if gcra.SameID(name, l.Name) {
+				return &LimitError{Index: i, Name: l.Name, Key: "name", Err: fmt.Errorf("name %q has the same store id as limit %d (%q), a one in four billion chance: rename one", l.Name, j, name)}
+			}
+		}
 		seen[l.Name] = i
 	}
 	return nil

@@ -67,6 +67,7 @@ type Check struct {
 
 type limit struct {
 	cfg     Limit
+	ks      gcra.KeySpace
 	lim     gcra.Limit
 	clients []netip.Prefix
 	users   map[string]bool
@@ -91,7 +92,7 @@ func NewWithClock(cfg Config, st store.Store, m *Metrics, now func() time.Time) 
 	var all []*limit
 	for _, lc := range cfg.Limits {
 		lim, _ := gcra.NewLimit(lc.Rate, lc.Burst) // validated
-		l := &limit{cfg: lc, lim: lim, users: map[string]bool{}}
+		l := &limit{cfg: lc, ks: gcra.NewKeySpace(lc.Name), lim: lim, users: map[string]bool{}}
 		for _, s := range lc.ExemptClients {
 			if p, err := parseClient(s); err == nil {
 				l.clients = append(l.clients, p)
@@ -175,9 +176,10 @@ type eval struct {
 }
 
 // decide applies every limit of the request's state. Limits that can
-// refuse (mode enforce, action defer/hold/reject) are first all peeked and
-// then all charged, so a request refused by one limit is not counted by
-// the others (its retry will be). Limits that only log (action log, mode
+// refuse (mode enforce, action defer/hold/reject) are charged all or
+// nothing (gcra.Limiter.AllowAll: one store operation per limit on the
+// embedded store when all pass), so a request refused by one limit is not
+// counted by the others (its retry will be). Limits that only log (action log, mode
 // observe) are charged on their own when the request passes, and peeked
 // when it is refused. A dry run (`tempfail query`) or an explanation only
 // peeks: it never consumes budget.
@@ -195,7 +197,7 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 		if !ok {
 			continue
 		}
-		ev := eval{l: l, subject: subj, key: gcra.Key(l.cfg.Name, subj), cost: l.cost(r)}
+		ev := eval{l: l, subject: subj, key: l.ks.Key(subj), cost: l.cost(r)}
 		if l.blocks() {
 			// Blocking limits first, in config order.
 			evs = append(evs, eval{})
@@ -213,34 +215,43 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 
 	deny := -1
 	var err error
-	if len(block) == 1 && !peek {
-		// One limit: charge it at once (a denial charges nothing).
-		if err = k.charge(ctx, &block[0]); err != nil {
-			return policy.Verdict{}, err
-		}
-		if !block[0].r.Allowed {
-			deny = 0
-		}
-	} else if len(block) > 0 {
+	switch {
+	case len(block) == 0:
+	case peek:
 		for i := range block {
 			if block[i].r, err = k.lm.Peek(ctx, block[i].key, block[i].l.lim, block[i].cost); err != nil {
 				return policy.Verdict{}, err
 			}
-			if !block[i].r.Allowed && (deny < 0 || worse(block[i], block[deny])) {
-				deny = i
+		}
+	case len(block) == 1:
+		// One limit: charge it at once (a denial charges nothing).
+		if err = k.charge(ctx, &block[0]); err != nil {
+			return policy.Verdict{}, err
+		}
+	default:
+		// All or nothing, one store operation per limit when all pass
+		// (gcra.Limiter.AllowAll).
+		var cbuf [8]gcra.Charge
+		var rbuf [8]gcra.Result
+		cs, rs := cbuf[:0], rbuf[:0]
+		for i := range block {
+			cs = append(cs, gcra.Charge{Key: block[i].key, Limit: block[i].l.lim, Cost: block[i].cost})
+			rs = append(rs, gcra.Result{})
+		}
+		ok, err := k.lm.AllowAll(ctx, cs, rs)
+		if err != nil {
+			return policy.Verdict{}, err
+		}
+		for i := range block {
+			block[i].r = rs[i]
+			if ok {
+				k.charged(&block[i])
 			}
 		}
-		if deny < 0 && !peek {
-			for i := range block {
-				if err = k.charge(ctx, &block[i]); err != nil {
-					return policy.Verdict{}, err
-				}
-				if !block[i].r.Allowed {
-					// Another request of the same key got there first.
-					deny = i
-					break
-				}
-			}
+	}
+	for i := range block {
+		if !block[i].r.Allowed && (deny < 0 || worse(block[i], block[deny])) {
+			deny = i
 		}
 	}
 	for i := range passive {
@@ -302,15 +313,21 @@ func (k *Check) charge(ctx context.Context, ev *eval) error {
 	if err != nil {
 		return err
 	}
-	ev.r, ev.charged = r, true
+	ev.r = r
 	if r.Allowed {
-		ev.l.allowed.Inc()
-		if ev.cost > 0 {
-			now := k.now().UnixNano()
-			ev.l.keys.charged(now, r.TAT-ev.cost*int64(ev.l.lim.Interval()), r.TAT)
-		}
+		k.charged(ev)
 	}
 	return nil
+}
+
+// charged counts an allowed, charged request and feeds the key gauge.
+func (k *Check) charged(ev *eval) {
+	ev.charged = true
+	ev.l.allowed.Inc()
+	if ev.cost > 0 {
+		now := k.now().UnixNano()
+		ev.l.keys.charged(now, ev.r.TAT-ev.cost*int64(ev.l.lim.Interval()), ev.r.TAT)
+	}
 }
 
 // worse orders denials: a permanent one first, then hold, then the

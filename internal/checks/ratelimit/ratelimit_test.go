@@ -512,6 +512,8 @@ func (failing) Get(context.Context, string) ([]byte, time.Time, error) {
 	return nil, time.Time{}, errDisk
 }
 
+func (failing) Update(context.Context, string, store.UpdateFunc) error { return errDisk }
+
 // TestStoreErrorIsOnError: store trouble is the engine's on_error answer.
 func TestStoreErrorIsOnError(t *testing.T) {
 	cfg := Config{Enabled: true, Limits: []Limit{lim("l", KeyClientAddress)}}

@@ -13,6 +13,9 @@
 //   - 16 goroutines hammering one key get exactly what GCRA permits: no
 //     update is lost.
 //   - Store failures come back as errors.
+//   - AllowAll charges several limits all or nothing: a refused request
+//     leaves every key as it was, its Results are what Peeks say, and
+//     refunds under concurrency give back exactly what they took.
 //
 // The fake clock starts at the real time and only moves forward, except in
 // the clock-step test, which stays ahead of the real time: a store that
@@ -89,6 +92,9 @@ var cases = []suiteCase{
 	{"ConcurrentManyKeys", testConcurrentManyKeys},
 	{"NegativeCost", testNegativeCost},
 	{"StoreErrors", testStoreErrors},
+	{"AllowAllAllOrNothing", testAllowAllAllOrNothing},
+	{"AllowAllSequence", testAllowAllSequence},
+	{"AllowAllConcurrent", testAllowAllConcurrent},
 }
 
 // Run runs the suite against stores made by open, one fresh, empty store

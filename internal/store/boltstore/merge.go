@@ -194,9 +194,11 @@ func (s *Store) mergeStep() {
 // lastSeq and every later record is replayed after it.
 func (s *Store) mergeCommit(m *mergeState, keys []string, last bool) (delta int64, err error) {
 	now := s.now().UnixNano()
+	fill := mergeFill(len(m.snap), s.keys.Load())
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		delta = 0
 		b := tx.Bucket(kvBucket)
+		b.FillPercent = fill
 		for _, k := range keys {
 			rec := m.snap[k]
 			kb := []byte(k) // bbolt keeps it until the commit
@@ -243,6 +245,23 @@ func (s *Store) mergeCommit(m *mergeState, keys []string, last bool) (delta int6
 		return 0, fmt.Errorf("boltstore: merge %d entries into %s: %w", len(keys), s.opts.Path, err)
 	}
 	return delta, nil
+}
+
+// mergeFill is the FillPercent of a merge of n entries into a B+tree of
+// keys keys. bbolt splits a page that overflows into pages filled to
+// FillPercent, the rest going to the next page. Its default, 0.5, suits a
+// few keys landing on a full page (two pages about half full each) but
+// leaves every page half empty when a merge writes runs of keys into a
+// small or empty tree: a fresh store, or a rate limiter whose keys all
+// expired. A merge that grows the tree by a factor g grows a full page to
+// about g pages' worth, so splitting at g/2 (between 0.5 and 1) gives two
+// even halves for small merges and packed pages for big ones. Measured
+// with 200 000 rate-limit keys (docs/performance.md): leaf pages 91% used
+// instead of 50% when merged into a fresh file, and 63% instead of 57%
+// after twenty rounds of 10% of the keys expiring and 10% new.
+func mergeFill(n int, keys int64) float64 {
+	g := 1 + float64(n)/float64(max(keys, 1))
+	return min(max(g/2, bolt.DefaultFillPercent), 1)
 }
 
 // deleteLog deletes the log records up to lastSeq.

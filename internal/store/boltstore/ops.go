@@ -103,6 +103,15 @@ func (s *Store) fromDisk(key string, now int64) (val []byte, exp int64, live boo
 
 // write stores rec (nil: delete) for key; the caller holds its stripe lock.
 func (s *Store) write(key string, rec []byte) error {
+	return s.writeRec(key, rec, false)
+}
+
+// writeRec is write; wasLive says the key was live before this write (the
+// caller read it under the same lock), so the key filter has it already:
+// every live key was added when written, or by the build that scanned it.
+// Skipping the re-add saves the hashing and keeps rewrites of the same keys
+// (rate-limit buckets) from counting towards the filter's rebuild.
+func (s *Store) writeRec(key string, rec []byte, wasLive bool) error {
 	if rec != nil && recordExp(rec) <= s.now().UnixNano() {
 		// Already expired: a tombstone hides the old value just the same
 		// and keeps a dead record off the disk.
@@ -113,7 +122,7 @@ func (s *Store) write(key string, rec []byte) error {
 		return err
 	}
 	s.stripe(key).forget(key)
-	if rec != nil && s.filter.addKey(key) {
+	if rec != nil && !wasLive && s.filter.addKey(key) {
 		go s.buildFilter()
 	}
 	if n >= s.opts.MaxPending {
@@ -168,6 +177,33 @@ func (s *Store) CompareAndSwap(_ context.Context, key string, old, new []byte, e
 		return false, err
 	}
 	return true, nil
+}
+
+// Update implements store.Updater: one stripe lock, one read (the overlay,
+// else the read cache or bbolt) and one overlay write, where Get +
+// CompareAndSwap take the overlay's lock three times and may lose the race.
+func (s *Store) Update(_ context.Context, key string, fn store.UpdateFunc) error {
+	if err := store.CheckKey(key); err != nil {
+		return err
+	}
+	mu := s.stripe(key)
+	mu.Lock()
+	defer mu.Unlock()
+	val, _, live, err := s.current(key)
+	if err != nil {
+		return err
+	}
+	if !live {
+		val = nil
+	}
+	nv, exp, write := fn(val, live)
+	switch {
+	case !write, nv == nil && !live:
+		return nil
+	case nv == nil:
+		return s.write(key, nil)
+	}
+	return s.writeRec(key, encode(nv, unixNano(exp)), live)
 }
 
 // Incr implements store.Store.

@@ -73,7 +73,10 @@ type Store struct {
 	swept       atomic.Uint64
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Updater = (*Store)(nil)
+)
 
 // Open opens or creates the database at opts.Path and starts the flusher.
 // It reads the log (the writes not merged into the B+tree yet, at most

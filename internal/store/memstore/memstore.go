@@ -31,7 +31,10 @@ type entry struct {
 	exp time.Time
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Updater = (*Store)(nil)
+)
 
 // New returns an empty store using the wall clock.
 func New() *Store { return NewWithClock(time.Now) }
@@ -145,6 +148,24 @@ func (s *Store) CompareAndSwap(_ context.Context, key string, old, new []byte, e
 	}
 	s.set(key, new, expires)
 	return true, nil
+}
+
+// Update implements store.Updater.
+func (s *Store) Update(_ context.Context, key string, fn store.UpdateFunc) error {
+	if err := s.lock(key); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e, ok := s.live(key)
+	nv, exp, write := fn(e.val, ok)
+	switch {
+	case !write:
+	case nv == nil:
+		delete(s.m, key)
+	default:
+		s.set(key, nv, exp)
+	}
+	return nil
 }
 
 // Incr implements store.Store.

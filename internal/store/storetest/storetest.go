@@ -10,6 +10,9 @@
 //   - Incr counters are decimal ASCII (see store.Store.Incr).
 //   - Keys are 1 to store.MaxKeyLen bytes; others fail with store.ErrBadKey.
 //   - After Close every method, Close included, returns store.ErrClosed.
+//   - A store that implements store.Updater runs fn once per Update with
+//     the key's current state, atomically (no lost update under
+//     concurrency), and applies its answer like Put, Delete or nothing.
 //
 // The suite never sleeps for long: expiry is tested with times in the past
 // or a nanosecond ahead.
@@ -45,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	cases = append(cases, concurrencyCases...)
 	cases = append(cases, badKeyCases...)
 	cases = append(cases, closedCases...)
+	cases = append(cases, updateCases...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
