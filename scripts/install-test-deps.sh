@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-test-deps.sh installs the real programs the integration tests drive:
 # Postfix (the MTA whose policy client we test against), swaks (SMTP client),
-# redis-server (store backend) and postgrey (reference greylister).
+# redis-server (store backend), postgrey (reference greylister), chromium (opens
+# the HTML of `tempfail report` headless) and pflogsumm (bench/trace's yardstick).
 #
 # Idempotent: when everything is present it changes nothing and makes no
 # network requests, so CI can call it unconditionally.
@@ -23,7 +24,7 @@ else
 fi
 
 missing=
-for prog in postfix swaks redis-server postgrey; do
+for prog in postfix swaks redis-server postgrey chromium pflogsumm; do
 	have "$prog" || missing="$missing $prog"
 done
 
@@ -37,7 +38,7 @@ if [ -n "$missing" ]; then
 		$SUDO debconf-set-selections
 	$SUDO apt-get update
 	$SUDO env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y postfix swaks redis-server postgrey
+		apt-get install -y postfix swaks redis-server postgrey chromium pflogsumm
 fi
 
 # The package may have started the system Postfix (only possible when a

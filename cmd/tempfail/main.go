@@ -26,12 +26,19 @@ Commands (anyone):
   explain   explain an SMTP reply, DSN, Exchange NDR string, mail-log line or
             mail-client error code: cause, temporary or not, who acts, the fix
 
+Commands (sending side):
+  trace     follow every message through Postfix/Exim logs, attempt by attempt,
+            each deferral or bounce classified as explain does
+  report    summarise logs: deferrals by cause, domain and relay, stuck mail,
+            permanent failures after deferrals, greylisting, rate limits, AUTH
+            problems; as text, JSON or one self-contained HTML page
+
 Other:
   version   print the version
   help      this text; "tempfail <command> --help" for a command's flags
 
-Planned (not in this release): trace, report, probe.
-Docs: README.md, docs/config.md, docs/architecture.md, docs/explain.md.
+Planned (not in this release): probe.
+Docs: README.md, docs/config.md, docs/architecture.md, docs/explain.md, docs/trace.md.
 `
 
 func main() {
@@ -50,13 +57,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return queryCmd(args[1:], stdout, stderr)
 	case "explain":
 		return explainCmd(args[1:], os.Stdin, stdout, stderr)
+	case "trace":
+		return traceCmd(args[1:], os.Stdin, stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tempfail", version)
 		return 0
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "trace", "report", "probe":
+	case "probe":
 		fmt.Fprintf(stderr, "tempfail %s: not implemented yet in this release (see the README's roadmap)\n", args[0])
 		return 2
 	}

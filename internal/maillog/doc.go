@@ -33,7 +33,9 @@
 // Input (reader.go, files.go, follow.go): files plain or gzip (by magic
 // bytes), rotated sets in order (SortRotated), stdin, and FollowSource for
 // a growing file across rotation. Lines longer than Reader.MaxLine are
-// skipped and counted without being buffered.
+// skipped and counted without being buffered. Pump (pump.go) reads and
+// parses in a goroutine of its own, into reused batches, while the caller
+// consumes the events in order: parsing and correlating on two cores.
 //
 // The sample lines in testdata/ come from public sources, each cited next
 // to it.

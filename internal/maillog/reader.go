@@ -158,10 +158,20 @@ func (r *Reader) fail(err error) {
 // at Kind). The *Event is reused by the following call; its strings stay
 // valid. It returns false at the end of all sources.
 func (r *Reader) Next() (*Event, bool) {
+	if !r.NextInto(&r.ev) {
+		return nil, false
+	}
+	return &r.ev, true
+}
+
+// NextInto is Next parsing into ev, which the caller owns: a pipeline can
+// parse into slots of a batch while another goroutine consumes the batch
+// before (see Pump).
+func (r *Reader) NextInto(ev *Event) bool {
 	for {
 		if r.br == nil {
 			if !r.open() {
-				return nil, false
+				return false
 			}
 		}
 		b, err := r.br.ReadSlice('\n')
@@ -201,7 +211,6 @@ func (r *Reader) Next() (*Event, bool) {
 			r.fail(err)
 			r.closeCur()
 		}
-		ev := &r.ev
 		ok := r.p.Parse(line, ev)
 		ev.File, ev.LineNo = r.name, r.line
 		r.stats.ByKind[ev.Kind]++
@@ -216,7 +225,7 @@ func (r *Reader) Next() (*Event, bool) {
 		case ev.MTA == MTAExim:
 			r.stats.Exim++
 		}
-		return ev, true
+		return true
 	}
 }
 

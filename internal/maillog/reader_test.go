@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -135,5 +136,37 @@ func TestFollow(t *testing.T) {
 	expect("AAAAAA04")
 	cancel()
 	for range got {
+	}
+}
+
+func TestPumpSameAsNext(t *testing.T) {
+	var lines []string
+	for i := 0; i < 1000; i++ {
+		lines = append(lines, fmt.Sprintf("Nov 27 11:00:%02d mx postfix/qmgr[1]: %X: removed", i%60, 0x10000+i))
+		if i%7 == 0 {
+			lines = append(lines, "garbage line")
+		}
+	}
+	in := strings.Join(lines, "\n") + "\n"
+	read := func(pump bool) ([]string, Stats) {
+		r := NewReader(&Parser{}, ReaderSource("x", strings.NewReader(in)))
+		var got []string
+		f := func(ev *Event) { got = append(got, fmt.Sprintf("%d %s %s", ev.LineNo, ev.Kind, ev.QueueID)) }
+		if pump {
+			Pump(r, f)
+		} else {
+			for ev, ok := r.Next(); ok; ev, ok = r.Next() {
+				f(ev)
+			}
+		}
+		return got, r.Stats()
+	}
+	a, sa := read(false)
+	b, sb := read(true)
+	if strings.Join(a, "\n") != strings.Join(b, "\n") || sa.Lines != sb.Lines || sa.Unparsed != sb.Unparsed {
+		t.Fatalf("Pump differs from Next: %d vs %d events, stats %+v vs %+v", len(a), len(b), sa, sb)
+	}
+	if sa.Lines != int64(len(lines)) || sa.Unparsed != 143 {
+		t.Fatalf("stats %+v", sa)
 	}
 }

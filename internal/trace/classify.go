@@ -8,6 +8,9 @@ import "strings"
 type Class struct {
 	Cause     string
 	Temporary bool
+	// Summary is the classifier's one-paragraph explanation (explain's
+	// Result.Summary); optional. Attempt.Why keeps its first sentence.
+	Summary string
 }
 
 // Hint is what the log says around a reply, besides the reply text itself.

@@ -202,7 +202,7 @@ func (c *Correlator) Add(ev *maillog.Event) {
 				}
 				a.Reply = reply
 				cl := c.cls.Classify(reply, hint(ev, "expired", a.DSN, a.Relay))
-				a.Cause, a.Temporary = cl.Cause, cl.Temporary
+				a.Cause, a.Temporary, a.Why = cl.Cause, cl.Temporary, firstSentence(cl.Summary)
 				r.Attempts = append(r.Attempts, a)
 				r.Outcome = OutcomeExpired
 			}
@@ -288,7 +288,7 @@ func (c *Correlator) delivery(e *entry, ev *maillog.Event) {
 		}
 	default:
 		cl := c.cls.Classify(ev.Reply, hint(ev, ev.Status, ev.DSN, ev.Relay))
-		a.Cause, a.Temporary = cl.Cause, cl.Temporary
+		a.Cause, a.Temporary, a.Why = cl.Cause, cl.Temporary, firstSentence(cl.Summary)
 		switch ev.Status {
 		case "deferred":
 			r.Outcome = OutcomeDeferred
@@ -325,7 +325,7 @@ func (c *Correlator) reject(ev *maillog.Event) {
 	a := Attempt{Time: ev.Time, QueueID: ev.QueueID, Status: "reject", Reply: ev.Reply, DSN: ev.DSN, File: ev.File, LineNo: ev.LineNo}
 	if outcome == OutcomeRejected {
 		cl := c.cls.Classify(ev.Reply, hint(ev, "reject", ev.DSN, ""))
-		a.Cause, a.Temporary = cl.Cause, cl.Temporary
+		a.Cause, a.Temporary, a.Why = cl.Cause, cl.Temporary, firstSentence(cl.Summary)
 	} else {
 		a.Status = ev.Action
 	}

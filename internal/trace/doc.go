@@ -24,8 +24,10 @@
 // counted); Flush emits what is left at the end of input with its pending
 // recipients "deferred" (still queued).
 //
-// Causes come from a Classifier (classify.go). DefaultClassifier answers
-// cause "other" and decides "temporary" from the status and codes alone;
-// internal/explain plugs in through a one-line ClassifierFunc adapter,
-// documented on Classifier.
+// Causes come from a Classifier (classify.go). ExplainClassifier
+// (explain.go) is the one `tempfail trace` and `tempfail report` use: each
+// attempt and reject is classified by internal/explain, the same rules as
+// `tempfail explain`, and keeps the first sentence of its summary as Why.
+// DefaultClassifier (cause "other", temporary from the status alone) is for
+// tests and tools that do not want explain's rules.
 package trace

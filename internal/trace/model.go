@@ -41,6 +41,7 @@ type Attempt struct {
 	Reply     string          `json:"reply,omitempty"`
 	Cause     string          `json:"cause,omitempty"` // from the Classifier; empty for sent
 	Temporary bool            `json:"temporary"`
+	Why       string          `json:"why,omitempty"` // first sentence of the classifier's summary
 	Delay     float64         `json:"delay,omitempty"`
 	Delays    *maillog.Delays `json:"delays,omitempty"`
 	ConnUse   int             `json:"conn_use,omitempty"`

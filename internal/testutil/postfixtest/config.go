@@ -215,7 +215,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
 // smtpService is the smtp(8) client added to master.cf when Options.Relays
 // routes mail to loopback servers.
-const smtpService = "smtp      unix  -       -       n       -       -       smtp"
+const smtpService = "smtp      unix  -       -       n       -       -       smtp\nscache    unix  -       -       n       -       1       scache"
 
 // loopbackRelay turns "127.0.0.1:PORT" into Postfix's "[127.0.0.1]:PORT"
 // and refuses anything that is not IPv4 loopback.
