@@ -13,13 +13,14 @@ import (
 // rules were improved with it in view.
 var holdoutFloors = map[string]float64{"cause": 0.85, "temporary": 0.95}
 
-// TestHoldout scores testdata/holdout/tune and testdata/holdout/blind
-// separately, field by field (-v logs per-field accuracy; misses of the tune
+// TestHoldout scores testdata/holdout/tune, blind and blind2 separately
+// (blind2 was collected after the rules last changed: the cleanest
+// estimate), field by field (-v logs per-field accuracy; misses of the tune
 // set are listed, the blind set's are not, so that reading test output never
 // leaks its wording into the rules).
 func TestHoldout(t *testing.T) {
 	e := mustExplainer(t)
-	for _, set := range []string{"tune", "blind"} {
+	for _, set := range []string{"tune", "blind", "blind2"} {
 		t.Run(set, func(t *testing.T) {
 			entries := loadLabelled(t, filepath.Join("testdata", "holdout", set))
 			if len(entries) == 0 {
@@ -35,7 +36,7 @@ func TestHoldout(t *testing.T) {
 					continue
 				}
 				t.Logf("holdout %-5s accuracy %-9s %5.1f%% (%d/%d)", set, f, 100*a.rate(), a.ok, a.n)
-				if bar, gated := holdoutFloors[f]; gated && set == "blind" && a.rate() < bar {
+				if bar, gated := holdoutFloors[f]; gated && set != "tune" && a.rate() < bar {
 					t.Errorf("blind hold-out accuracy for %s is %.1f%%, below the %.0f%% floor", f, 100*a.rate(), 100*bar)
 				}
 			}
