@@ -163,12 +163,12 @@ func limitsJSON(ls []string) []map[string]string {
 // dnsNotes picks the DNS facts a verbose answer carries: x_tempfail_risk=
 // (score and parts), x_tempfail_dns= (reverse DNS, sender domain, SPF,
 // DNSBL) and the DNS checks' own notes (x_tempfail_spf=,
-// x_tempfail_reversedns=), named without the prefix.
+// x_tempfail_reversedns=, x_tempfail_dnsbl=), named without the prefix.
 func dnsNotes(attrs []policy.Attr) []policy.Attr {
 	var out []policy.Attr
 	for _, a := range attrs {
 		switch name := strings.TrimPrefix(a.Name, "x_tempfail_"); name {
-		case "risk", "dns", "spf", "reversedns":
+		case "risk", "dns", "spf", "reversedns", "dnsbl":
 			out = append(out, policy.Attr{Name: name, Value: a.Value})
 		}
 	}

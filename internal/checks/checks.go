@@ -9,6 +9,7 @@ package checks
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tempfail/tempfail/internal/checks/dnsbl"
 	"github.com/tempfail/tempfail/internal/checks/greylist"
 	"github.com/tempfail/tempfail/internal/checks/ratelimit"
 	"github.com/tempfail/tempfail/internal/checks/reversedns"
@@ -27,6 +28,7 @@ type Metrics struct {
 	SenderDomain *senderdomain.Metrics
 	ReverseDNS   *reversedns.Metrics
 	SPF          *spf.Metrics
+	DNSBL        *dnsbl.Metrics
 }
 
 // NewMetrics registers every check's collectors on reg.
@@ -35,6 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.SenderDomain = senderdomain.NewMetrics(reg)
 	m.ReverseDNS = reversedns.NewMetrics(reg)
 	m.SPF = spf.NewMetrics(reg)
+	m.DNSBL = dnsbl.NewMetrics(reg)
 	return m
 }
 
@@ -43,8 +46,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // chain untouched.
 func Build(cfg *config.Config, st store.Store, m *Metrics) ([]engine.Check, error) {
 	var chain []engine.Check
-	// The fixed order: sender domain, reverse DNS, SPF and DNSBL (later)
-	// go BEFORE greylisting; then greylisting; then rate limits, which read
+	// The fixed order: sender domain, reverse DNS, SPF and DNSBL go
+	// BEFORE greylisting; then greylisting; then rate limits, which read
 	// the trust greylisting establishes (Facts.Trusted) to tell new
 	// clients; then recipient verification (later), AFTER rate limits.
 
@@ -64,9 +67,17 @@ func Build(cfg *config.Config, st store.Store, m *Metrics) ([]engine.Check, erro
 	if cfg.SPF.Enabled {
 		chain = append(chain, spf.New(cfg.SPF, m.SPF))
 	}
-	// 4. DNSBL: internal/dnsbl scores clients (facts.Set.DNSBL, used by
-	// greylisting's DNSWL exemption and the risk); a rejecting dnsbl check
-	// slots in here. SEAM: not wired yet (needs a [dnsbl] section).
+	// 4. DNSBL/DNSWL, after SPF and before greylisting: a listed client
+	// is rejected at once rather than greylisted first. The score is a
+	// fact (facts.Set.DNSBL, scored by the checker the daemon builds from
+	// [dnsbl]), so greylisting's DNSWL exemption and the risk share it.
+	if cfg.DNSBL.Enabled() {
+		ex, err := dnsbl.LoadExemptions(cfg.DNSBL)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, dnsbl.New(cfg.DNSBL, ex, m.DNSBL))
+	}
 
 	// 5. Greylisting.
 	if cfg.Greylist.Enabled {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/tempfail/tempfail/internal/checks/dnsbl"
 	"github.com/tempfail/tempfail/internal/checks/greylist"
 	"github.com/tempfail/tempfail/internal/checks/ratelimit"
 	"github.com/tempfail/tempfail/internal/checks/reversedns"
@@ -51,6 +52,7 @@ type Config struct {
 	SenderDomain senderdomain.Config `toml:"senderdomain"`
 	ReverseDNS   reversedns.Config   `toml:"reversedns"`
 	SPF          spf.Config          `toml:"spf"`
+	DNSBL        dnsbl.Config        `toml:"dnsbl"`
 	// RateLimit is [ratelimit] with its [[ratelimit.limit]] tables.
 	RateLimit ratelimit.Config `toml:"ratelimit"`
 
@@ -99,6 +101,7 @@ func Defaults() Config {
 		SenderDomain:   senderdomain.Defaults(),
 		ReverseDNS:     reversedns.Defaults(),
 		SPF:            spf.Defaults(),
+		DNSBL:          dnsbl.Defaults(),
 		RateLimit:      ratelimit.Defaults(),
 	}
 }
@@ -160,6 +163,12 @@ func Parse(name string, text []byte, c *Config) error {
 		return fmt.Errorf("%s:%d: unknown key %q%s", name, keyLine(text, k), k.String(), suggest(k))
 	}
 	if err := c.Validate(); err != nil {
+		var se *dnsbl.SiteError
+		if errors.As(err, &se) {
+			if line := entryLine(text, "dnsbl", "sites", se.Entry); line > 0 {
+				return fmt.Errorf("%s:%d: %w", name, line, err)
+			}
+		}
 		var le *ratelimit.LimitError
 		if errors.As(err, &le) {
 			if line := limitLine(text, le.Index, le.Key); line > 0 {
@@ -231,6 +240,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.SPF.Validate(); err != nil {
+		return err
+	}
+	if err := c.DNSBL.Validate(); err != nil {
 		return err
 	}
 	if err := c.Greylist.Validate(); err != nil {

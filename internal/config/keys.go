@@ -138,3 +138,34 @@ func limitLine(text []byte, index int, key string) int {
 	}
 	return header
 }
+
+// entryLine finds the line of a list entry (a quoted string) of key in
+// [table], for errors about one element of an array that may span lines.
+// 0 when not found.
+func entryLine(text []byte, table, key, entry string) int {
+	cur, in := "", false
+	for i, line := range strings.Split(string(text), "\n") {
+		l := strings.TrimSpace(line)
+		if len(l) > 1 && l[0] == '[' && (l[1] == '[' || l[1] >= 'a' && l[1] <= 'z' || l[1] >= 'A' && l[1] <= 'Z') {
+			in = false
+			h := strings.Trim(l, "[] \t")
+			if j := strings.IndexByte(h, '#'); j >= 0 {
+				h = strings.TrimSpace(strings.Trim(h[:j], "[] \t"))
+			}
+			cur = h
+			continue
+		}
+		if cur != table {
+			continue
+		}
+		if eq := strings.IndexByte(l, '='); eq > 0 && strings.Trim(strings.TrimSpace(l[:eq]), `"'`) == key {
+			in = true
+		} else if eq > 0 && !strings.HasPrefix(l, `"`) && !strings.HasPrefix(l, "'") {
+			in = false
+		}
+		if in && (strings.Contains(l, `"`+entry+`"`) || strings.Contains(l, "'"+entry+"'")) {
+			return i + 1
+		}
+	}
+	return 0
+}

@@ -49,7 +49,7 @@ type Daemon struct {
 	store    store.Store
 	engine   *engine.Engine
 	emetrics *engine.Metrics
-	facts    *facts.Source // the resolver of every DNS check; kept across reloads
+	facts    *facts.Source // the resolver of every DNS check; kept across reloads (factsFor adds [dnsbl])
 	cmetrics *checks.Metrics
 	policy   *postfixpolicy.Server
 	metrics  *http.Server
@@ -93,13 +93,18 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, e
 		st.Close()
 		return nil, err
 	}
-	d.engine = engine.New(d.engineOptions(cfg, chain))
+	src, err := d.factsFor(cfg) // dns.go
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.engine = engine.New(d.engineOptions(cfg, chain, src))
 	d.policy = postfixpolicy.NewServer(postfixpolicy.Options{MaxConns: cfg.MaxConnections}, d.engine, log, d.reg)
 	log.Info("store opened", "path", path, "flush_interval", cfg.Store.FlushInterval.String())
 	return d, nil
 }
 
-func (d *Daemon) engineOptions(cfg *config.Config, chain []engine.Check) engine.Options {
+func (d *Daemon) engineOptions(cfg *config.Config, chain []engine.Check, src *facts.Source) engine.Options {
 	onErr := policy.Verdict{Action: policy.Dunno}
 	if cfg.OnError == "defer" {
 		// 451 4.3.0: "local error in processing", other mail system status.
@@ -111,7 +116,7 @@ func (d *Daemon) engineOptions(cfg *config.Config, chain []engine.Check) engine.
 		OnError: onErr,
 		Logger:  d.log,
 		Metrics: d.emetrics,
-		Facts:   d.facts,
+		Facts:   src,
 	}
 }
 
@@ -194,6 +199,10 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	src, err := d.factsFor(cfg) // dns.go: [dnsbl] sites may have changed
+	if err != nil {
+		return err
+	}
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg = cfg
@@ -206,7 +215,7 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 		d.log.Warn("[dns] changes take effect after a restart (the resolver keeps its cache)")
 	}
 	d.level.Set(ParseLevel(cfg.Log.Level))
-	d.engine.Reload(d.engineOptions(cfg, chain))
+	d.engine.Reload(d.engineOptions(cfg, chain, src))
 	return nil
 }
 

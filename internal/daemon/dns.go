@@ -32,6 +32,23 @@ func newFacts(cfg *config.Config, reg prometheus.Registerer) (*facts.Source, err
 	return &facts.Source{R: r}, nil
 }
 
+// factsFor returns the facts source for cfg: the one resolver (kept across
+// reloads, with its cache) and the DNSBL checker of cfg's [dnsbl] sites,
+// whose scores the dnsbl check's metrics observe.
+func (d *Daemon) factsFor(cfg *config.Config) (*facts.Source, error) {
+	src := &facts.Source{R: d.facts.R, Risk: d.facts.Risk}
+	if !cfg.DNSBL.Enabled() || src.R == nil {
+		return src, nil
+	}
+	c, err := cfg.DNSBL.NewChecker(src.R)
+	if err != nil {
+		return nil, err
+	}
+	src.DNSBL = c
+	src.OnDNSBL = d.cmetrics.DNSBL.Observer(d.log)
+	return src, nil
+}
+
 // dnsCollector exports resolver.Stats as Prometheus counters: read at
 // scrape time, nothing is counted twice on the lookup path.
 type dnsCollector struct{ r *resolver.Resolver }

@@ -57,5 +57,7 @@
 // with the highest positive weight, as postscreen does; RejectText words
 // the reply as postscreen does ("Service unavailable; client [ip] blocked
 // using zen.spamhaus.org"), and Checker.Reason fetches the list's TXT
-// record for it, on demand, sanitized for an SMTP reply.
+// record for it, on demand, sanitized for an SMTP reply. The code and texts
+// live in the reply catalogue (internal/reply, DNSBL*); the check that
+// sends them is internal/checks/dnsbl.
 package dnsbl

@@ -2,10 +2,10 @@ package dnsbl
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"strings"
 
+	"github.com/tempfail/tempfail/internal/reply"
 	"github.com/tempfail/tempfail/internal/resolver"
 )
 
@@ -14,12 +14,14 @@ import (
 //
 //	550 5.7.1 Service unavailable; client [203.0.113.7] blocked using zen.spamhaus.org
 //
-// RFC 3463 X.7.1: delivery not authorized, message refused.
+// RFC 3463 X.7.1: delivery not authorized, message refused. The
+// catalogue of replies (internal/reply, DNSBL*) is where they are spelled.
 const (
-	RejectCode     = 550
-	RejectEnhanced = "5.7.1"
-	// RejectTemplate: the client address, then the list (Hit.List).
-	RejectTemplate = "Service unavailable; client [%s] blocked using %s"
+	RejectCode     = reply.CodeMailboxUnavailable
+	RejectEnhanced = reply.DNSBLEnhanced
+	// RejectTemplate has {ip}, the client address, and {list}, the list
+	// (Hit.List).
+	RejectTemplate = reply.DNSBLText
 )
 
 // maxReason bounds the listing reason put into a reply, leaving room
@@ -31,7 +33,13 @@ const maxReason = 200
 // non-empty reason (from Checker.Reason) is appended after "; ", as
 // reject_rbl_client does with the list's TXT record.
 func RejectText(ip netip.Addr, list, reason string) string {
-	s := fmt.Sprintf(RejectTemplate, ip.Unmap().WithZone(""), list)
+	return FillText(RejectTemplate, ip, list, reason)
+}
+
+// FillText is RejectText with another template ({ip}, {list}; a
+// configured reply text).
+func FillText(tmpl string, ip netip.Addr, list, reason string) string {
+	s := strings.NewReplacer("{ip}", ip.Unmap().WithZone("").String(), "{list}", list).Replace(tmpl)
 	if reason = Sanitize(reason); reason != "" {
 		s += "; " + reason
 	}

@@ -33,6 +33,18 @@ type Check interface {
 	Check(ctx context.Context, c *Call) (policy.Verdict, error)
 }
 
+// Headerer is implemented by a check that wants a header on the accepted
+// message without deciding anything (SPF's Received-SPF). After the chain,
+// when the answer of a RCPT or DATA request would be DUNNO, the engine
+// asks the checks that implement it, in chain order, and answers the first
+// header offered as PREPEND (Postfix applies one action per answer). The
+// check keeps track of what it already gave in the transaction state.
+// Nothing is asked, built or stored for answers that are not DUNNO, so a
+// deferred request costs no header and no transaction state.
+type Headerer interface {
+	Header(ctx context.Context, c *Call) (text string, ok bool)
+}
+
 // Call is everything a check sees for one request.
 type Call struct {
 	Req *policy.Request

@@ -33,6 +33,8 @@ type Options struct {
 	// DNSBL, risk) checks ask for through Call.Facts.DNS; nil: no DNS,
 	// every DNS fact is TempFail.
 	Facts *facts.Source
+
+	headerers []Headerer // the Checks that implement Headerer, in order
 }
 
 // DefaultTimeout is the per-request deadline when none is configured.
@@ -66,11 +68,24 @@ func (e *Engine) Reload(opts Options) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
+	opts.headerers = nil
+	for _, c := range opts.Checks {
+		if h, ok := c.(Headerer); ok {
+			opts.headerers = append(opts.headerers, h)
+		}
+	}
 	e.opts.Store(&opts)
 }
 
 // Transactions reports how many transactions are being tracked.
 func (e *Engine) Transactions() int { return e.txns.len() }
+
+// callState holds what one request's Call points to.
+type callState struct {
+	Call
+	facts Facts
+	txn   Txn
+}
 
 type outcome struct {
 	v   policy.Verdict
@@ -96,10 +111,14 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 	dctx := withDeadline(ctx, time.Now().Add(o.Timeout))
 	defer dctx.cancel()
 
-	c := &Call{Req: req, Facts: &Facts{}, Now: start, Log: o.Logger, Notes: notesFrom(ctx)}
+	// The Call, its Facts and its Txn handle in one allocation.
+	cs := &callState{Call: Call{Req: req, Now: start, Log: o.Logger, Notes: notesFrom(ctx)}}
+	c := &cs.Call
+	c.Facts = &cs.facts
 	carried := false
 	if req.Instance != "" {
-		c.Txn = &Txn{table: e.txns, id: req.Instance, now: start}
+		cs.txn = Txn{table: e.txns, id: req.Instance, now: start}
+		c.Txn = &cs.txn
 		carried = carryTrust(c)
 	}
 	if c.Txn != nil {
@@ -109,7 +128,7 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 	}
 	out := e.run(dctx, o, c)
 	if out.err == nil {
-		out.v = withHeader(c, out.v)
+		out.v = withHeader(dctx, o, c, out.v)
 	}
 	if c.Notes != nil {
 		e.explain(dctx, o, c, out.next)

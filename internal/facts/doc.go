@@ -18,10 +18,15 @@
 //   - [Set.SPF]: the SPF result (RFC 7208) for MAIL FROM, or for the HELO
 //     identity when the sender is null (section 2.3), through
 //     blitiri.com.ar/go/spf with our resolver. Computed once per SMTP
-//     transaction: the result is kept in the transaction state, keyed by
-//     client, HELO and sender.
+//     transaction and reused within the records' TTL: results are cached
+//     by exactly (client, HELO, sender) for the shortest TTL of the answers
+//     used (spfcache.go), and the common records made of ip4/ip6/all only
+//     are evaluated by a compiled fast path with the library's exact
+//     results (spffast.go).
 //   - [Set.DNSBL]: the client's DNSBL/DNSWL score, from internal/dnsbl
-//     (a [Scorer]); zero until one is configured.
+//     (Source.DNSBL, built from [dnsbl] by the daemon); zero until lists
+//     are configured. [Set.DNSBLReason] fetches a list's TXT reason for a
+//     reply.
 //   - [Set.Risk]: a small additive score of the signals above, for
 //     risk-based greylisting.
 //

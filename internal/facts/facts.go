@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"blitiri.com.ar/go/spf"
 
@@ -23,8 +24,21 @@ type Source struct {
 	// DNSBL scores clients against block and allow lists
 	// (postscreen_dnsbl_sites syntax); nil: no lists configured.
 	DNSBL *dnsbl.Checker
+	// OnDNSBL, when set, is called with every DNSBL score computed (at
+	// most once per request, by whichever check asks first): the dnsbl
+	// check's per-list metrics and the warning logged once per list
+	// problem (dnsbl.Problem.First) hang here, so they see every lookup.
+	OnDNSBL func(ctx context.Context, req *policy.Request, res dnsbl.Result)
 	// Risk weighs the signals of Set.Risk; the zero value means DefaultWeights.
 	Risk Weights
+
+	spfOnce  sync.Once
+	spfCache *spfCache // SPF results by exact (client, HELO, sender): spfcache.go
+}
+
+func (src *Source) spfResults() *spfCache {
+	src.spfOnce.Do(func() { src.spfCache = &spfCache{} })
+	return src.spfCache
 }
 
 // Txn is the per-transaction state facts keep the SPF result in
@@ -294,7 +308,19 @@ func (s *Set) checkSPF(ctx context.Context) SPF {
 	if s.req == nil || !s.req.Client.IsValid() {
 		return SPF{Why: "no client address"}
 	}
-	ip, helo, sender := s.req.Client.Unmap(), strings.ToLower(strings.TrimSuffix(s.req.HeloName, ".")), s.req.Sender
+	ip, helo, sender := s.req.Client.Unmap(), s.req.HeloName, s.req.Sender
+	if helo != "" && (helo[len(helo)-1] == '.' || hasUpper(helo)) {
+		helo = strings.ToLower(strings.TrimSuffix(helo, "."))
+	}
+	key := spfKey{ip: ip, helo: helo, sender: sender}
+	var cache *spfCache
+	if s.src != nil {
+		cache = s.src.spfResults()
+		if r, ok := cache.get(key, time.Now()); ok {
+			r.Cached = true
+			return r
+		}
+	}
 	if s.txn != nil {
 		if e, ok := s.txn.Get(spfTxnKey).(*spfEntry); ok && e.client == ip && e.helo == helo && e.sender == sender {
 			r := e.res
@@ -317,17 +343,49 @@ func (s *Set) checkSPF(ctx context.Context) SPF {
 		return res
 	}
 	bctx := budget(ctx)
+	// The library takes the domain after the first "@" (or the HELO).
+	libDomain := helo
+	if at := strings.IndexByte(res.Sender, '@'); at >= 0 && at < len(res.Sender)-1 {
+		libDomain = res.Sender[at+1:]
+	}
+	if r, why, ttl, ok := fastSPF(bctx, s.resolver(), ip, libDomain); ok {
+		res.Result, res.Why = r, why
+		if ttl = min(ttl, spfMaxAge); cache != nil && ttl >= spfMinCached {
+			cache.put(key, res, time.Now().Add(ttl))
+		} else if s.txn != nil {
+			e := &spfEntry{client: ip, helo: helo, sender: sender, res: res}
+			s.txn.Update(spfTxnKey, func(any) any { return e })
+		}
+		return res
+	}
+	var trace resolver.SPFTrace
 	r, err := spf.CheckHostWithSender(ip.AsSlice(), helo, res.Sender,
-		spf.WithContext(bctx), spf.WithResolver(s.resolver().SPF()))
+		spf.WithContext(bctx), spf.WithResolver(s.resolver().SPFTracing(&trace)))
 	res.Result = r
 	if err != nil {
 		res.Why = err.Error()
 	}
-	if r != spf.TempError && s.txn != nil {
+	if r == spf.TempError || trace.TempFail {
+		return res
+	}
+	if ttl := min(trace.MinTTL, spfMaxAge); cache != nil && trace.Lookups > 0 && ttl >= spfMinCached {
+		cache.put(key, res, time.Now().Add(ttl))
+	} else if s.txn != nil {
+		// Not cacheable (TTL 0, the resolver's cache off): keep it for the
+		// transaction's other requests at least.
 		e := &spfEntry{client: ip, helo: helo, sender: sender, res: res}
 		s.txn.Update(spfTxnKey, func(any) any { return e })
 	}
 	return res
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 var _ spf.DNSResolver = resolver.SPFResolver{}
@@ -346,8 +404,23 @@ func (s *Set) DNSBL(ctx context.Context) DNSBL {
 		if s.src == nil || s.src.DNSBL == nil || s.req == nil || !s.req.Client.IsValid() {
 			return DNSBL{}
 		}
-		return DNSBL{Result: s.src.DNSBL.Score(budget(ctx), s.req.Client.Unmap()), Checked: true}
+		res := s.src.DNSBL.Score(budget(ctx), s.req.Client.Unmap())
+		if s.src.OnDNSBL != nil {
+			s.src.OnDNSBL(ctx, s.req, res)
+		}
+		return DNSBL{Result: res, Checked: true}
 	})
+}
+
+// DNSBLReason returns the TXT record a list publishes with a hit (the
+// listing reason, usually a URL), sanitized for an SMTP reply; "" when
+// there is none or it cannot be had within the request's budget. It costs
+// a lookup (cached), so it is asked only for a reply actually sent.
+func (s *Set) DNSBLReason(ctx context.Context, hit dnsbl.Hit) string {
+	if s.src == nil || s.src.DNSBL == nil {
+		return ""
+	}
+	return s.src.DNSBL.Reason(budget(ctx), hit)
 }
 
 // Summary renders every fact computed so far, for people (tempfail query).

@@ -34,6 +34,18 @@ const (
 	// section 3.2); SPFErrorEnhanced X.7.24 "SPF validation error".
 	SPFFailEnhanced  = "5.7.23"
 	SPFErrorEnhanced = "4.7.24"
+
+	// DNSBLEnhanced is X.7.1 "delivery not authorized, message refused",
+	// and DNSBLText the wording of postscreen(8) for a client whose DNSBL
+	// score reaches postscreen_dnsbl_threshold:
+	//
+	//	550 5.7.1 Service unavailable; client [203.0.113.7] blocked using zen.spamhaus.org
+	//
+	// {ip} is the client address, {list} the list with the largest
+	// contribution (internal/dnsbl, Result.BlockedBy). The code is
+	// CodeMailboxUnavailable (550); 450 4.7.1 with action = "defer".
+	DNSBLEnhanced = "5.7.1"
+	DNSBLText     = "Service unavailable; client [{ip}] blocked using {list}"
 )
 
 // Valid reports whether code and enhanced make a reply tempfail may send

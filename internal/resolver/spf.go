@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // SPFResolver lets blitiri.com.ar/go/spf do its lookups through a Resolver
@@ -44,17 +45,49 @@ import (
 // returns the addresses found even if one family failed temporarily, as
 // *net.Resolver does by default.
 type SPFResolver struct {
-	r *Resolver
+	r     *Resolver
+	trace *SPFTrace
 }
 
 // SPF returns the adapter for blitiri.com.ar/go/spf.
-func (r *Resolver) SPF() SPFResolver { return SPFResolver{r} }
+func (r *Resolver) SPF() SPFResolver { return SPFResolver{r: r} }
+
+// SPFTracing returns the adapter, recording in t what the evaluation's
+// answers allow: a result computed from them can be reused for as long as
+// every one of them could (t.MinTTL), and not at all after a temporary
+// failure.
+func (r *Resolver) SPFTracing(t *SPFTrace) SPFResolver { return SPFResolver{r: r, trace: t} }
+
+// SPFTrace is what SPFTracing records over one SPF evaluation.
+type SPFTrace struct {
+	// Lookups is the number of lookups; MinTTL the shortest TTL of their
+	// answers (negative answers included: RFC 2308).
+	Lookups int
+	MinTTL  time.Duration
+	// TempFail is set when a lookup failed temporarily.
+	TempFail bool
+}
+
+func (s SPFResolver) note(res Result) {
+	t := s.trace
+	if t == nil {
+		return
+	}
+	if res.Status == TempFail {
+		t.TempFail = true
+	}
+	if t.Lookups == 0 || res.TTL < t.MinTTL {
+		t.MinTTL = res.TTL
+	}
+	t.Lookups++
+}
 
 const errNoSuchHost = "no such host" // the text *net.Resolver uses
 
 // LookupTXT implements spf.DNSResolver.
 func (s SPFResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	res, err := s.r.LookupTXT(ctx, name)
+	s.note(res.Result)
 	if e := spfError(ctx, name, res.Result, err); e != nil {
 		return nil, e
 	}
@@ -64,6 +97,7 @@ func (s SPFResolver) LookupTXT(ctx context.Context, name string) ([]string, erro
 // LookupMX implements spf.DNSResolver.
 func (s SPFResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
 	res, err := s.r.LookupMX(ctx, name)
+	s.note(res.Result)
 	if e := spfError(ctx, name, res.Result, err); e != nil {
 		return nil, e
 	}
@@ -77,6 +111,7 @@ func (s SPFResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, erro
 // LookupIPAddr implements spf.DNSResolver.
 func (s SPFResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
 	res, err := s.r.LookupIP(ctx, host)
+	s.note(res.Result)
 	if e := spfError(ctx, host, res.Result, err); e != nil {
 		return nil, e
 	}
@@ -94,6 +129,7 @@ func (s SPFResolver) LookupAddr(ctx context.Context, addr string) ([]string, err
 		return nil, &net.DNSError{Err: "unrecognized address", Name: addr}
 	}
 	res, err := s.r.LookupPTR(ctx, ip)
+	s.note(res.Result)
 	if e := spfError(ctx, addr, res.Result, err); e != nil {
 		return nil, e
 	}

@@ -36,6 +36,17 @@ type identity struct {
 	key string // what is stored: a network, "spf:<domain>" or "dns:<org domain>"
 	net string // the client network, for the pending cap and old records
 	via string // KeySPF, KeyFCrDNS or KeyNetwork
+	// desc is "client keyed by <key>" ("" for the network); key is its
+	// tail, so both cost one allocation per request.
+	desc string
+}
+
+const keyedBy = "client keyed by "
+
+// keyed returns the identity for key prefix+name.
+func keyed(prefix, name, net, via string) identity {
+	d := keyedBy + prefix + name
+	return identity{key: d[len(keyedBy):], net: net, via: via, desc: d}
 }
 
 // identify picks the client's identity in key_by order. A large sender
@@ -51,7 +62,7 @@ func (g *Check) identify(ctx context.Context, c *engine.Call, net string) identi
 		case KeySPF:
 			s := c.Facts.DNS.SPF(ctx)
 			if s.Pass() && s.Identity == "mailfrom" && s.Domain != "" {
-				return identity{key: "spf:" + s.Domain, net: net, via: KeySPF}
+				return keyed("spf:", s.Domain, net, KeySPF)
 			}
 		case KeyFCrDNS:
 			rd := c.Facts.DNS.ReverseDNS(ctx)
@@ -64,7 +75,7 @@ func (g *Check) identify(ctx context.Context, c *engine.Call, net string) identi
 				continue
 			}
 			if org := facts.OrgDomain(rd.Name); strings.Contains(org, ".") {
-				return identity{key: "dns:" + org, net: net, via: KeyFCrDNS}
+				return keyed("dns:", org, net, KeyFCrDNS)
 			}
 		case KeyNetwork:
 			return identity{key: net, net: net, via: KeyNetwork}
@@ -78,7 +89,7 @@ func (id identity) detail() string {
 	if id.via == KeyNetwork {
 		return ""
 	}
-	return "client keyed by " + id.key
+	return id.desc
 }
 
 // allowlistedAs checks the auto-allowlist under the identity, then (for
@@ -93,20 +104,15 @@ func (g *Check) allowlistedAs(ctx context.Context, c *engine.Call, id identity) 
 }
 
 // tripletKeyFor returns the store key of the request's triplet: under the
-// identity, unless only a record under the network exists (written before
-// identity keying, or while DNS was failing), which then keeps counting.
+// network when a record exists there (written before identity keying, or
+// while DNS was failing), which then keeps counting; else under the
+// identity. Asking for the network's record first costs one store read
+// for a new triplet, where asking for the identity's first cost two (its
+// own, which the caller reads again, then the network's).
 func (g *Check) tripletKeyFor(ctx context.Context, c *engine.Call, id identity) (string, error) {
 	sender, rcpt := NormalizeSender(c.Req.Sender), c.Req.Recipient
-	key := tripletKey(id.key, sender, rcpt)
 	if id.key == id.net {
-		return key, nil
-	}
-	_, _, err := g.st.Get(ctx, key)
-	if !errors.Is(err, store.ErrNotFound) {
-		if err != nil {
-			return "", err
-		}
-		return key, nil
+		return tripletKey(id.key, sender, rcpt), nil
 	}
 	old := tripletKey(id.net, sender, rcpt)
 	switch _, _, err := g.st.Get(ctx, old); {
@@ -115,7 +121,7 @@ func (g *Check) tripletKeyFor(ctx context.Context, c *engine.Call, id identity) 
 	case !errors.Is(err, store.ErrNotFound):
 		return "", err
 	}
-	return key, nil
+	return tripletKey(id.key, sender, rcpt), nil
 }
 
 // dnswl exempts a client on a DNS allowlist (a negative DNSBL score,

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tempfail/tempfail/internal/dnsbl"
 	"github.com/tempfail/tempfail/internal/engine"
 	"github.com/tempfail/tempfail/internal/facts"
 	"github.com/tempfail/tempfail/internal/policy"
@@ -190,4 +191,51 @@ func factsFor(t *testing.T, srv *dnstest.Server) *facts.Source {
 		t.Fatal(err)
 	}
 	return &facts.Source{R: res}
+}
+
+// TestDNSWLSkipsGreylisting: a client with a negative DNSBL score (listed
+// on a DNSWL, not outweighed by a blocklist) passes without greylisting;
+// one whose allowlisting is outweighed, or that is on no list, is
+// greylisted as usual.
+func TestDNSWLSkipsGreylisting(t *testing.T) {
+	const lists = `
+10.113.0.203.wl.example. IN A 127.0.10.2
+99.2.0.192.wl.example. IN A 127.0.10.2
+99.2.0.192.bl.example. IN A 127.0.0.2
+`
+	srv := dnstest.Start(t, poolZone+lists)
+	res, err := resolver.New(resolver.Config{Servers: []string{srv.Addr()}, Timeout: 200 * time.Millisecond, Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites, err := dnsbl.ParseSites("bl.example*3 wl.example=127.0.[0..255].[1..3]*-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker, err := dnsbl.New(res, dnsbl.Config{Sites: sites})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	r := &rig{t: t, now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	st := memstore.NewWithClock(func() time.Time { return r.now })
+	t.Cleanup(func() { st.Close() })
+	r.e = engine.New(engine.Options{
+		Checks:  []engine.Check{New(cfg, st, Exemptions{}, nil)},
+		Now:     func() time.Time { return r.now },
+		Facts:   &facts.Source{R: res, DNSBL: checker},
+		Timeout: 2 * time.Second,
+	})
+	msg := func(client string) req {
+		return req{client: client, sender: "alice@nospf.example", rcpt: "bob@example.net"}
+	}
+	if v := r.ask(msg("203.0.113.10")); v.Line() != "DUNNO" || v.Reason != ReasonExemptDNSWL || !strings.Contains(v.Detail, "wl.example (score -2)") {
+		t.Fatalf("DNSWL-listed client: %s %s %q", v.Line(), v.Reason, v.Detail)
+	}
+	if v := r.ask(msg("192.0.2.99")); v.Reason != ReasonNewTriplet {
+		t.Fatalf("allowlisted but outweighed by a blocklist: %s %s", v.Line(), v.Reason)
+	}
+	if v := r.ask(msg("198.51.100.20")); v.Reason != ReasonNewTriplet {
+		t.Fatalf("unlisted client: %s %s", v.Line(), v.Reason)
+	}
 }

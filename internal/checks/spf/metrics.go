@@ -4,8 +4,10 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Metrics of the SPF check. Created once per process.
 type Metrics struct {
-	// Results counts SPF evaluations (once per transaction) by result and
-	// identity (mailfrom, helo).
+	// Results counts SPF evaluations by result and identity (mailfrom,
+	// helo); a result reused from the facts' cache (the transaction's
+	// later requests, the same client and sender within the TTL) is not
+	// counted again.
 	Results *prometheus.CounterVec
 }
 
@@ -15,7 +17,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Results: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tempfail_spf_results_total",
-			Help: "SPF results (pass, fail, softfail, neutral, none, temperror, permerror) by identity, once per transaction.",
+			Help: "SPF results (pass, fail, softfail, neutral, none, temperror, permerror) by identity, once per evaluation.",
 		}, []string{"result", "identity"}),
 	}
 	if reg != nil {

@@ -14,7 +14,8 @@
 // Replies: 550 5.7.23 SPF fail: ...; with an action "defer": 450 4.7.23,
 // or 451 4.7.24 for temperror/permerror; PREPEND Received-SPF: ...
 //
-// Metrics: tempfail_spf_results_total{result,identity}.
+// Metrics: tempfail_spf_results_total{result,identity}, once per
+// evaluation.
 package spf
 
 import (
@@ -49,12 +50,9 @@ func New(cfg Config, m *Metrics) *Check {
 // Name implements engine.Check.
 func (s *Check) Name() string { return Name }
 
-type txnState struct {
-	counted bool // result counted in the metrics
-	header  bool // Received-SPF queued
-}
-
-const txnKey = Name
+// headerSentKey marks, in the transaction state, that Received-SPF was
+// handed out.
+const headerSentKey = Name + ".header_sent"
 
 // Check implements engine.Check.
 func (s *Check) Check(ctx context.Context, c *engine.Call) (policy.Verdict, error) {
@@ -71,20 +69,24 @@ func (s *Check) Check(ctx context.Context, c *engine.Call) (policy.Verdict, erro
 	if res.Result == "" {
 		return policy.Verdict{}, nil
 	}
-	var st txnState
-	if c.Txn != nil {
-		st, _ = c.Txn.Get(txnKey).(txnState)
-	}
-	if !st.counted {
+	if !res.Cached {
+		// Counted per evaluation: a transaction's later requests, and the
+		// same client and sender again within the records' TTL, reuse it.
 		s.m.Results.WithLabelValues(string(res.Result), res.Identity).Inc()
 	}
-	queued := st.header
 	action := s.action(res.Result)
-	var v policy.Verdict
-	if action != "pass" {
-		v = policy.Verdict{Check: Name, Reason: "spf_" + string(res.Result),
-			Detail: res.Identity + " " + res.Domain + ": " + res.Why}
+	if action == "pass" {
+		// Passed: the result goes into the header (Header, asked by the
+		// engine only for an answer that would be DUNNO), the notes and
+		// the metrics, not into the verdict, so the decision line keeps
+		// the reason of the check that decides.
+		if c.Notes != nil {
+			c.Notes.Add("spf", string(res.Result)+" ("+res.Identity+" "+res.Domain+": "+res.Why+")")
+		}
+		return policy.Verdict{}, nil
 	}
+	v := policy.Verdict{Check: Name, Reason: "spf_" + string(res.Result),
+		Detail: res.Identity + " " + res.Domain + ": " + res.Why}
 	switch action {
 	case "reject":
 		v.Action, v.Code, v.Enhanced = policy.Reply, reply.CodeMailboxUnavailable, reply.SPFFailEnhanced
@@ -98,23 +100,29 @@ func (s *Check) Check(ctx context.Context, c *engine.Call) (policy.Verdict, erro
 			v.Code, v.Enhanced = reply.CodeLocalError, reply.SPFErrorEnhanced
 		}
 		v.Text = s.fill(s.cfg.DeferText, res, r)
-	default:
-		// Passed: the result goes into the header, the notes and the
-		// metrics, not into the verdict, so the decision line keeps the
-		// reason of the check that decides.
-		if c.Notes != nil {
-			c.Notes.Add("spf", string(res.Result)+" ("+res.Identity+" "+res.Domain+": "+res.Why+")")
-		}
-		if s.cfg.AddHeader && !st.header && c.Txn != nil && !r.DryRun {
-			c.AddHeader(s.header(res, r))
-			st.header = true
-		}
-	}
-	if c.Txn != nil && !r.DryRun && (!st.counted || st.header != queued) {
-		st.counted = true
-		c.Txn.Update(txnKey, func(any) any { return st })
 	}
 	return v, nil
+}
+
+// Header implements engine.Headerer: Received-SPF, once per transaction,
+// on the first answer of the transaction that would otherwise be DUNNO
+// (the first RCPT usually; the next RCPT or DATA when greylisting's
+// X-Greylist took the first). It is built only here, so a deferred
+// request never pays for it, and only for a result whose action passed.
+func (s *Check) Header(ctx context.Context, c *engine.Call) (string, bool) {
+	r := c.Req
+	if !s.cfg.AddHeader || c.Txn == nil || r.DryRun || r.Authenticated() {
+		return "", false
+	}
+	if sent, _ := c.Txn.Get(headerSentKey).(bool); sent {
+		return "", false
+	}
+	res := c.Facts.DNS.SPF(ctx)
+	if res.Result == "" || s.action(res.Result) != "pass" {
+		return "", false
+	}
+	c.Txn.Update(headerSentKey, func(any) any { return true })
+	return s.header(res, r), true
 }
 
 func isError(r libspf.Result) bool { return r == libspf.TempError || r == libspf.PermError }

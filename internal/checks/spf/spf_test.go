@@ -107,3 +107,19 @@ func TestReceivedSPFOnce(t *testing.T) {
 		t.Fatalf("DATA did not carry the queued Received-SPF: %s", v.Line())
 	}
 }
+
+// TestDeferredRequestKeepsNoState: a request deferred by a later check
+// (greylisting's first attempt, most requests of a busy MX) builds no
+// Received-SPF and leaves nothing in the transaction table; the result is
+// reused from the facts' cache by the transaction's next request.
+func TestDeferredRequestKeepsNoState(t *testing.T) {
+	cfg := Defaults()
+	cfg.Receiver = "mx.example.net"
+	e := engineFor(t, cfg, deferAll{})
+	if v := e.Decide(context.Background(), rcpt("192.0.2.1", "a@ok.test", "t1")); v.Code != 450 {
+		t.Fatalf("got %s", v.Line())
+	}
+	if n := e.Transactions(); n != 0 {
+		t.Fatalf("%d transactions kept for a deferred request", n)
+	}
+}
