@@ -134,8 +134,8 @@ func findReply(s string) (code int, enh string, rest string, start int, ok bool)
 			continue
 		}
 		if n, end, good := basicAt(s, i); good {
-			if expectedCode(s[:i]) {
-				continue // "Expected response code 250 but got code 550"
+			if expectedCode(s[:i]) || countedNumber(s[:i]) {
+				continue // "Expected response code 250 but got code 550", "quota of 500"
 			}
 			e, rest := enhancedNear(s, n, end)
 			return n, e, rest, i, true
@@ -197,8 +197,10 @@ func pairedBasic(rest, e string) int {
 // repeat of the same basic code ("454\nServer Response: 454 4.7.1"), or
 // qmail-style at the end ("(#5.7.1)"). It returns the text after it.
 func enhancedNear(s string, n, end int) (string, string) {
+	// A reply wrapped right after its code ("said: 421\n4.7.0 [TSS04] ..."
+	// in a folded bounce) keeps its enhanced code on the next line.
 	j := end
-	for j < len(s) && (s[j] == '-' || s[j] == ' ' || s[j] == '\t') && j-end < 2 {
+	for j < len(s) && (s[j] == '-' || s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n') && j-end < 3 {
 		j++
 	}
 	if e, eend, ok := enhancedAt(s, j); ok {
@@ -249,11 +251,41 @@ func enhancedNear(s string, n, end int) (string, string) {
 }
 
 // expectedCode: the code is what a client library expected, not what it
-// got (Swift Mailer, PHPMailer: "Expected response code 250 but got ...").
+// got: Swift Mailer / Symfony "Expected response code 250 but got ...",
+// "Expected response code(s) [250, 251] but got response [550 ...]",
+// PHPMailer-style "expected 354, got 421". A code is an expected one when
+// "expected" comes shortly before it with no "got"/"but"/"received" in
+// between (a list of several expected codes included).
 func expectedCode(before string) bool {
-	b := lowerASCII(strings.TrimRight(before, " \"'"))
-	return strings.HasSuffix(b, "expected response code") || strings.HasSuffix(b, "expected code") ||
-		strings.HasSuffix(b, "expected")
+	b := before
+	if len(b) > 48 {
+		b = b[len(b)-48:]
+	}
+	b = lowerASCII(b)
+	k := strings.LastIndex(b, "expected")
+	if k < 0 || (k > 0 && (isAlpha(b[k-1]) || b[k-1] == '_')) {
+		return false // "Unexpected_Response: 421 ..." reports what it got
+	}
+	between := b[k+len("expected"):]
+	return !strings.Contains(between, "got") && !strings.Contains(between, "but") &&
+		!strings.Contains(between, "received") && !strings.Contains(between, "instead") &&
+		!strings.ContainsAny(between, "\n.;")
+}
+
+// countedNumber: the number is a quantity, not a reply code ("your relay
+// quota of 500", "limit 500", "more than 450 recipients", "max 250").
+func countedNumber(before string) bool {
+	b := before
+	if len(b) > 16 {
+		b = b[len(b)-16:]
+	}
+	b = strings.TrimRight(lowerASCII(b), " :")
+	for _, w := range []string{" of", "quota", "limit", " than", " max", "maximum", " over", "used", " exceeds", " exceeded"} {
+		if strings.HasSuffix(b, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenStart: the character before i does not glue it to a word, a number

@@ -83,6 +83,27 @@ var stageCue = []struct{ phrase, stage string }{
 	{"but sender was rejected", StageMail},
 	{"but greeting failed", StageConnect},
 	{"reject: end-of-message", StageEndOfData},
+	// Client libraries and MTAs that quote the failed command itself:
+	// emailjs "bad response on command 'RCPT'", Barracuda "rejected
+	// command 'DATA' with code 550", OpenSMTPD's "Failed command on
+	// session ...: "RCPT TO:<a@b>" => 550 ...".
+	{"command 'rcpt", StageRcpt},
+	{"command \"rcpt", StageRcpt},
+	{"command 'mail", StageMail},
+	{"command \"mail", StageMail},
+	{"command 'data'", StageData},
+	{"command \"data\"", StageData},
+	{"command 'ehlo", StageHelo},
+	{"command 'helo", StageHelo},
+	{"command 'starttls", StageHelo},
+	{"command 'auth", StageHelo},
+	{": \"rcpt to:", StageRcpt},
+	{": \"mail from:", StageMail},
+	{": \"data\" =>", StageData},
+	{": \".\" =>", StageEndOfData},
+	{": \"ehlo ", StageHelo},
+	{": \"helo ", StageHelo},
+	{": \"starttls\" =>", StageHelo},
 }
 
 // connectCue: socket-level failures happen before any reply (Postfix
