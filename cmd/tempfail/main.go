@@ -19,7 +19,8 @@ Usage:
 
 Commands (receiving side):
   serve     run the policy server for Postfix (check_policy_service): greylisting
-            on an embedded store; listens on 127.0.0.1:10023 with no config at all
+            on an embedded store, sender-domain / reverse-DNS / SPF / DNSBL
+            checks, rate limits; listens on 127.0.0.1:10023 with no config at all
   query     ask a running server what it would answer for one request, and why
 
 Commands (anyone):
@@ -38,7 +39,8 @@ Other:
   help      this text; "tempfail <command> --help" for a command's flags
 
 Planned (not in this release): probe.
-Docs: README.md, docs/config.md, docs/architecture.md, docs/explain.md, docs/trace.md.
+Docs: README.md, docs/config.md, docs/replies.md, docs/architecture.md, docs/explain.md,
+docs/trace.md, docs/performance.md.
 `
 
 func main() {
