@@ -21,7 +21,13 @@ const serveUsage = `Usage: tempfail serve [flags]
 Runs the policy server. With no config file it listens on 127.0.0.1:10023
 (postgrey's port) and greylists with postgrey's defaults (delay 300s, retry
 window 2d, max age 35d, auto-allowlist after 5 passes), keeping its data in
-/var/lib/tempfail as root or ~/.local/state/tempfail otherwise.
+/var/lib/tempfail as root or ~/.local/state/tempfail otherwise. A retry is
+matched by the sender's SPF-verified domain or the client's confirmed host
+domain when there is one, so provider pools pass after one retry. It also
+defers senders whose domain does not resolve (450 4.1.8), rejects SPF fail
+(550 5.7.23) and logs clients without reverse DNS, using the system's
+resolvers (--dns-servers); temporary DNS trouble never defers mail.
+Everything is configurable: docs/config.md, docs/replies.md.
 
 Postfix main.cf:
   smtpd_recipient_restrictions =
