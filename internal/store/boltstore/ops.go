@@ -30,6 +30,19 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, time.Time, error) {
 // currentLocked is current for readers that do not hold the stripe lock:
 // the overlay is read lock-free, the disk path under the lock.
 func (s *Store) currentLocked(key string) (val []byte, exp int64, live bool, err error) {
+	// A key the filter has never seen is nowhere: every key written is
+	// added to the filter before its writer lets go of the key's stripe,
+	// and a rebuilt filter starts from the overlay's keys (buildFilter).
+	// This skips the overlay's lock, the busiest in the store, for the
+	// never-seen keys greylisting asks about on most requests.
+	if f := s.filter.cur.Load(); f != nil && !f.mayContain(key) {
+		select {
+		case <-s.stop:
+			return nil, 0, false, store.ErrClosed
+		default:
+			return nil, 0, false, nil
+		}
+	}
 	rec, found, err := s.ov.get(key)
 	if err != nil {
 		return nil, 0, false, err
