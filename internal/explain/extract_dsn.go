@@ -119,10 +119,36 @@ func (b *dsnBlock) parsed() Parsed {
 // extractDSNFields handles one pasted block of DSN fields.
 func extractDSNFields(s string) Parsed {
 	var b dsnBlock
-	for _, line := range unfold(s) {
+	lines := unfold(s)
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		// A Diagnostic-Code pasted without its fold indentation
+		// ("...connect to\n192.0.2.1[192.0.2.1]: No route to host"): a
+		// following line that is not itself a field continues it.
+		if strings.HasPrefix(lowerASCII(line), "diagnostic-code:") {
+			for i+1 < len(lines) && lines[i+1] != "" && !looksLikeField(lines[i+1]) {
+				line += " " + strings.TrimSpace(lines[i+1])
+				i++
+			}
+		}
 		b.set(line)
 	}
 	return b.parsed()
+}
+
+// looksLikeField reports whether line starts with a header field name
+// ("Status:", "X-Postfix-Queue-ID:"): letters, digits and '-' before a colon.
+func looksLikeField(line string) bool {
+	k := strings.IndexByte(line, ':')
+	if k <= 0 {
+		return false
+	}
+	for _, c := range line[:k] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // unfold joins RFC 5322 folded header lines (a line starting with white

@@ -64,6 +64,9 @@ func parsePostfixDiag(p *Parsed, diag string) {
 		l := lowerASCII(diag)
 		if strings.HasPrefix(l, "delivery temporarily suspended: ") {
 			diag = diag[len("delivery temporarily suspended: "):]
+			if p.Hint == HintNone {
+				p.Hint = HintDeferred // always a deferral (qmgr/smtp dead-destination cache)
+			}
 			continue
 		}
 		break
