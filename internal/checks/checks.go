@@ -43,8 +43,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // Build returns the enabled checks in their fixed order. It reads list
 // files, so it is also what a reload calls; an error leaves the running
-// chain untouched.
-func Build(cfg *config.Config, st store.Store, m *Metrics) ([]engine.Check, error) {
+// chain untouched. st holds the checks' state; limits holds the rate-limit
+// buckets (the daemon gives a ratelimit.Local over st on the embedded
+// store); nil means st.
+func Build(cfg *config.Config, st, limits store.Store, m *Metrics) ([]engine.Check, error) {
+	if limits == nil {
+		limits = st
+	}
 	var chain []engine.Check
 	// The fixed order: sender domain, reverse DNS, SPF and DNSBL go
 	// BEFORE greylisting; then greylisting; then rate limits, which read
@@ -89,7 +94,7 @@ func Build(cfg *config.Config, st store.Store, m *Metrics) ([]engine.Check, erro
 	}
 	// 6. Rate limits, after greylisting.
 	if cfg.RateLimit.Enabled && len(cfg.RateLimit.Limits) > 0 {
-		chain = append(chain, ratelimit.New(cfg.RateLimit, st, m.RateLimit))
+		chain = append(chain, ratelimit.New(cfg.RateLimit, limits, m.RateLimit))
 	}
 	return chain, nil
 }

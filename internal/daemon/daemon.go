@@ -26,6 +26,7 @@ import (
 	"github.com/tempfail/tempfail/internal/facts"
 	"github.com/tempfail/tempfail/internal/policy"
 	"github.com/tempfail/tempfail/internal/postfixpolicy"
+	"github.com/tempfail/tempfail/internal/ratelimit"
 	"github.com/tempfail/tempfail/internal/reply"
 	"github.com/tempfail/tempfail/internal/store"
 	"github.com/tempfail/tempfail/internal/store/boltstore"
@@ -47,6 +48,7 @@ type Daemon struct {
 
 	reg      *prometheus.Registry
 	store    store.Store
+	limits   *ratelimit.Local // rate-limit buckets, written behind to store
 	engine   *engine.Engine
 	emetrics *engine.Metrics
 	facts    *facts.Source // the resolver of every DNS check; kept across reloads (factsFor adds [dnsbl])
@@ -87,14 +89,21 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, e
 	}
 	d.emetrics = engine.NewMetrics(d.reg)
 	d.cmetrics = checks.NewMetrics(d.reg)
+	// Rate-limit buckets live in memory and are written behind to the
+	// store once per flush interval: this process owns the embedded
+	// store, and exact GCRA would otherwise write every limit on every
+	// request (docs/performance.md, "Rate limits").
+	d.limits = ratelimit.NewLocal(d.store, ratelimit.LocalOptions{FlushEvery: cfg.Store.FlushInterval.D(), Logger: log})
 
-	chain, err := checks.Build(cfg, d.store, d.cmetrics)
+	chain, err := checks.Build(cfg, d.store, d.limits, d.cmetrics)
 	if err != nil {
+		d.limits.Close()
 		st.Close()
 		return nil, err
 	}
 	src, err := d.factsFor(cfg) // dns.go
 	if err != nil {
+		d.limits.Close()
 		st.Close()
 		return nil, err
 	}
@@ -195,7 +204,7 @@ func (d *Daemon) Engine() *engine.Engine { return d.engine }
 // addresses, data_dir and metrics_listen need a restart; a change is logged.
 // On error nothing changes.
 func (d *Daemon) Reload(cfg *config.Config) error {
-	chain, err := checks.Build(cfg, d.store, d.cmetrics)
+	chain, err := checks.Build(cfg, d.store, d.limits, d.cmetrics)
 	if err != nil {
 		return err
 	}
@@ -227,6 +236,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	if d.metrics != nil {
 		d.metrics.Shutdown(ctx)
 	}
+	if cerr := d.limits.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
 	if cerr := d.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -236,5 +248,5 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 // CheckConfig builds the check chain from cfg without opening anything, so
 // `serve --check-config` reports list-file errors as a start would.
 func CheckConfig(cfg *config.Config) ([]engine.Check, error) {
-	return checks.Build(cfg, nil, checks.NewMetrics(nil))
+	return checks.Build(cfg, nil, nil, checks.NewMetrics(nil))
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,6 +88,8 @@ type callState struct {
 	txn   Txn
 }
 
+var callPool = sync.Pool{New: func() any { return new(callState) }}
+
 type outcome struct {
 	v   policy.Verdict
 	err error
@@ -111,8 +114,12 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 	dctx := withDeadline(ctx, time.Now().Add(o.Timeout))
 	defer dctx.cancel()
 
-	// The Call, its Facts and its Txn handle in one allocation.
-	cs := &callState{Call: Call{Req: req, Now: start, Log: o.Logger, Notes: notesFrom(ctx)}}
+	// The Call, its Facts and its Txn handle in one object, reused: the
+	// chain runs on this goroutine and nothing keeps a Call after Decide
+	// returns (a Verdict holds only strings).
+	cs := callPool.Get().(*callState)
+	defer func() { *cs = callState{}; callPool.Put(cs) }()
+	cs.Call = Call{Req: req, Now: start, Log: o.Logger, Notes: notesFrom(ctx)}
 	c := &cs.Call
 	c.Facts = &cs.facts
 	carried := false
@@ -238,9 +245,20 @@ func (e *Engine) logDecision(ctx context.Context, o *Options, r *policy.Request,
 		slog.String("reason", v.Reason),
 		slog.String("action", v.Line()),
 		slog.Duration("took", d))
+	// A log write error must not change the answer.
+	if fh, ok := h.(attrsHandler); ok {
+		_ = fh.HandleAttrs(ctx, o.Now(), level, "decision", attrs)
+		return
+	}
 	rec := slog.NewRecord(o.Now(), level, "decision", 0)
 	rec.AddAttrs(attrs...)
-	_ = h.Handle(ctx, rec) // a log write error must not change the answer
+	_ = h.Handle(ctx, rec)
+}
+
+// attrsHandler is a handler that logs a line without a slog.Record
+// (logfmt.Handler): the decision line then allocates nothing.
+type attrsHandler interface {
+	HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error
 }
 
 // actionLabel is the metrics label for an action: the keyword, or the

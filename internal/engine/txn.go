@@ -21,8 +21,26 @@ type Txn struct {
 }
 
 type txnState struct {
-	mu   sync.Mutex
-	vals map[string]any
+	mu sync.Mutex
+	// vals is a short list, not a map: a transaction holds a value or two
+	// (trust, greylisting's pending triplets), and a map would be a second
+	// allocation on every transaction.
+	vals   []txnVal
+	inline [2]txnVal
+}
+
+type txnVal struct {
+	key string
+	val any
+}
+
+func (st *txnState) find(key string) int {
+	for i := range st.vals {
+		if st.vals[i].key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // Get returns the value a check stored under key.
@@ -36,7 +54,10 @@ func (t *Txn) Get(key string) any {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.vals[key]
+	if i := st.find(key); i >= 0 {
+		return st.vals[i].val
+	}
+	return nil
 }
 
 // Update runs f on the value stored under key and stores what f returns,
@@ -48,10 +69,14 @@ func (t *Txn) Update(key string, f func(old any) any) {
 	st := t.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.vals == nil {
-		st.vals = make(map[string]any)
+	if i := st.find(key); i >= 0 {
+		st.vals[i].val = f(st.vals[i].val)
+		return
 	}
-	st.vals[key] = f(st.vals[key])
+	if st.vals == nil {
+		st.vals = st.inline[:0]
+	}
+	st.vals = append(st.vals, txnVal{key, f(nil)})
 }
 
 // txnTable maps transaction ids to their state. It forgets transactions by
@@ -87,6 +112,10 @@ func (tt *txnTable) rotate(now time.Time) {
 func (tt *txnTable) lookup(id string, now time.Time) *txnState {
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
+	return tt.lookupLocked(id, now)
+}
+
+func (tt *txnTable) lookupLocked(id string, now time.Time) *txnState {
 	tt.rotate(now)
 	if t, ok := tt.cur[id]; ok {
 		return t
@@ -101,12 +130,9 @@ func (tt *txnTable) lookup(id string, now time.Time) *txnState {
 
 // get returns the state for id, creating it if needed.
 func (tt *txnTable) get(id string, now time.Time) *txnState {
-	if t := tt.lookup(id, now); t != nil {
-		return t
-	}
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	if t, ok := tt.cur[id]; ok { // created by a racing request of the same transaction
+	if t := tt.lookupLocked(id, now); t != nil {
 		return t
 	}
 	t := &txnState{}

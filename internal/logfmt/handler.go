@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // Format is the output format.
@@ -78,6 +79,40 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		*bp = b
 		bufPool.Put(bp)
 		return h.slow().Handle(ctx, r)
+	}
+	b = h.end(b)
+	_, err := h.out.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+// HandleAttrs writes the line Handle would write for a record of t, level,
+// msg and attrs, without the record: a slog.Record keeps five attributes
+// inline and allocates for more, and the policy decision line, written on
+// every request, has a dozen.
+func (h *Handler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	head := slog.NewRecord(t, level, msg, 0)
+	if h.slowOK {
+		head.AddAttrs(attrs...)
+		return h.slow().Handle(ctx, head)
+	}
+	bp := bufPool.Get().(*[]byte)
+	b := h.begin((*bp)[:0], head)
+	b = append(b, h.pre...)
+	ok := true
+	for _, a := range attrs {
+		if b, ok = h.appendAttr(b, a); !ok {
+			break
+		}
+	}
+	if !ok {
+		*bp = b
+		bufPool.Put(bp)
+		head.AddAttrs(attrs...)
+		return h.slow().Handle(ctx, head)
 	}
 	b = h.end(b)
 	_, err := h.out.Write(b)

@@ -56,6 +56,30 @@ func TestMatchesStandardHandler(t *testing.T) {
 	}
 }
 
+// HandleAttrs writes what Handle writes for the same record, on the fast
+// path and on the slow one (a group attribute, a handler with a group).
+func TestHandleAttrsMatchesHandle(t *testing.T) {
+	cases := records()
+	cases["group"] = []slog.Attr{slog.String("a", "b"), slog.Group("g", slog.Int("n", 1))}
+	for name, attrs := range cases {
+		for _, format := range []Format{Text, JSON} {
+			var viaAttrs, viaRecord bytes.Buffer
+			h := New(&viaAttrs, format, nil).WithAttrs([]slog.Attr{slog.String("pid", "7")}).(*Handler)
+			if err := h.HandleAttrs(context.Background(), at, slog.LevelWarn, "decision made", attrs); err != nil {
+				t.Fatal(err)
+			}
+			r := slog.NewRecord(at, slog.LevelWarn, "decision made", 0)
+			r.AddAttrs(attrs...)
+			if err := New(&viaRecord, format, nil).WithAttrs([]slog.Attr{slog.String("pid", "7")}).Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			if viaAttrs.String() != viaRecord.String() {
+				t.Errorf("%s/%v:\nHandleAttrs %q\nHandle      %q", name, format, viaAttrs.String(), viaRecord.String())
+			}
+		}
+	}
+}
+
 // same compares two lines: text byte for byte, JSON as decoded values (the
 // standard handler escapes a few characters differently, validly).
 func same(t *testing.T, name string, format Format, fast, std string) {

@@ -1,0 +1,384 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tempfail/tempfail/internal/store"
+)
+
+// Local keeps GCRA state in process memory and writes it behind to a
+// store: for a store this process owns alone (the embedded one). Every
+// allowed request moves its bucket's TAT, so exact GCRA writes once per
+// limit per request; through the embedded store each write is a locked
+// record in its overlay, a log commit and a merge into the B+tree, several
+// microseconds. Here a charge is a map update under one of 64 locks, and
+// each bucket that changed is written to the store once per
+// LocalOptions.FlushEvery however many requests it saw, so a busy key
+// costs the store one write a second instead of thousands.
+//
+// Local implements Atomic, so a Limiter over it runs each step here, and
+// store.Store for the same keys: Get answers from memory for a bucket it
+// holds, and a Put, Delete, CompareAndSwap or Incr of a key drops the
+// bucket from memory first, so the store's state wins. Keys it has not
+// seen are read from the store once (the embedded store answers a key it
+// never had from its Bloom filter).
+//
+// What a crash costs: the charges of the last FlushEvery, plus the store's
+// own write-behind window. A restarted server then lets a key send that
+// much more than its limit, once. Several processes or hosts sharing a
+// store must not use Local: each would count alone (Redis runs GCRA in one
+// round trip instead, through Atomic).
+//
+// Memory: a bucket is held while its TAT + slack is ahead (then it holds
+// nothing an empty bucket does not), about 70 bytes with its key; a sweep
+// every few FlushEvery drops the expired ones. At LocalOptions.MaxKeys
+// buckets, new keys go to the store directly (each step one store
+// operation, as without Local) until sweeps make room.
+type Local struct {
+	st     store.Store
+	direct *Limiter // for keys beyond MaxKeys
+	o      LocalOptions
+	seed   maphash.Seed
+	shards [localShards]localShard
+	stop   chan struct{}
+	done   chan struct{}
+	closed atomic.Bool
+}
+
+// localShards spreads the buckets over locks so that concurrent requests
+// for different keys rarely wait for each other.
+const localShards = 64
+
+type localShard struct {
+	mu    sync.Mutex
+	m     map[string]localBucket
+	dirty []string // keys whose TAT changed since the last flush
+	_     [24]byte // keeps neighbouring shards' locks off one cache line
+}
+
+type localBucket struct {
+	tat   int64 // 0: empty (never charged, or read missing from the store)
+	dirty bool
+}
+
+// LocalOptions configures NewLocal. The zero value is usable.
+type LocalOptions struct {
+	// Now is the clock; give the Limiter the same one. Default time.Now.
+	Now func() time.Time
+	// Slack: a key expires at its TAT + Slack, as in Options.
+	Slack time.Duration
+	// FlushEvery is how often changed buckets are written to the store and
+	// expired ones dropped from memory. Default 1s.
+	FlushEvery time.Duration
+	// MaxKeys bounds the buckets held in memory. Default 2 000 000.
+	MaxKeys int
+	// Logger receives write failures. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// NewLocal returns a Local over st and starts its flusher; Close stops it.
+// Local does not own st: Close writes the buckets out and leaves st open.
+func NewLocal(st store.Store, o LocalOptions) *Local {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Slack <= 0 {
+		o.Slack = DefaultSlack
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = time.Second
+	}
+	if o.MaxKeys <= 0 {
+		o.MaxKeys = 2_000_000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	l := &Local{st: st, o: o, seed: maphash.MakeSeed(), stop: make(chan struct{}), done: make(chan struct{}),
+		direct: New(st, Options{Now: o.Now, Slack: o.Slack})}
+	for i := range l.shards {
+		l.shards[i].m = make(map[string]localBucket)
+	}
+	go l.run()
+	return l
+}
+
+func (l *Local) shard(key string) *localShard {
+	return &l.shards[maphash.String(l.seed, key)%localShards]
+}
+
+// live is the TAT a store would hold for b now: 0 once TAT + slack has
+// passed, when the store would read the key as missing.
+func (l *Local) live(b localBucket, now int64) int64 {
+	if b.tat == 0 || b.tat+int64(l.o.Slack) <= now {
+		return 0
+	}
+	return b.tat
+}
+
+// GCRA runs one step of the Limiter (Atomic) on the bucket in memory.
+func (l *Local) GCRA(ctx context.Context, c AtomicCall) (Result, error) {
+	if err := store.CheckKey(c.Key); err != nil {
+		return Result{}, err
+	}
+	sh := l.shard(c.Key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if l.isClosed() {
+		return Result{}, store.ErrClosed
+	}
+	b, ok := sh.m[c.Key]
+	if !ok {
+		if len(sh.m) >= l.o.MaxKeys/localShards {
+			return l.directStep(ctx, c)
+		}
+		tat, err := l.load(ctx, c.Key)
+		if err != nil {
+			return Result{}, err
+		}
+		b = localBucket{tat: tat}
+	}
+	now := c.Now.UnixNano()
+	// The TAT as stored, also when it has passed: Decide treats a past
+	// TAT like an empty bucket, as a store that has not dropped the key
+	// yet would.
+	tat := b.tat
+	var r Result
+	nt := tat
+	switch {
+	case c.Refund:
+		if l.live(b, now) == 0 { // a refund touches only a key that exists
+			r = Decide(0, now, c.Cost, c.Limit)
+			break
+		}
+		nt = RefundTAT(tat, c.Cost, c.Limit)
+		r = Decide(nt, now, c.Cost, c.Limit)
+	default:
+		r = Decide(tat, now, c.Cost, c.Limit)
+		if !c.Peek {
+			nt = r.TAT
+		}
+	}
+	if nt != tat {
+		b.tat = nt
+		if !b.dirty {
+			b.dirty = true
+			sh.dirty = append(sh.dirty, c.Key)
+		}
+	}
+	sh.m[c.Key] = b
+	return r, nil
+}
+
+// load reads a bucket the table does not hold from the store.
+func (l *Local) load(ctx context.Context, key string) (int64, error) {
+	v, _, err := l.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: read %q: %w", key, err)
+	}
+	tat, _ := DecodeTAT(v) // unreadable: a fresh bucket, replaced on the next charge
+	return tat, nil
+}
+
+// directStep is a step straight on the store, for a key the table has no
+// room for.
+func (l *Local) directStep(ctx context.Context, c AtomicCall) (Result, error) {
+	if c.Refund {
+		return l.direct.refund(ctx, Charge{Key: c.Key, Limit: c.Limit, Cost: c.Cost})
+	}
+	return l.direct.step(ctx, c.Key, c.Limit, c.Cost, c.Peek)
+}
+
+func (l *Local) isClosed() bool { return l.closed.Load() }
+
+// run is the flusher: it writes the changed buckets and sweeps the
+// expired ones every FlushEvery.
+func (l *Local) run() {
+	defer close(l.done)
+	t := time.NewTicker(l.o.FlushEvery)
+	defer t.Stop()
+	last := time.Time{}
+	for i := 1; ; i++ {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			if n, err := l.flush(context.Background(), i%sweepEvery == 0); err != nil && time.Since(last) > 10*time.Second {
+				last = time.Now()
+				l.o.Logger.Error("rate-limit state: write to the store failed; kept in memory, retrying",
+					"buckets", n, "error", err)
+			}
+		}
+	}
+}
+
+// sweepEvery: the flusher drops expired buckets every sweepEvery flushes;
+// a sweep visits every bucket, a flush only the changed ones.
+const sweepEvery = 8
+
+// Flush writes every changed bucket to the store and drops the expired
+// ones from memory. It returns how many buckets it could not write (they
+// stay changed and are tried again) and the first error.
+func (l *Local) Flush(ctx context.Context) (int, error) { return l.flush(ctx, true) }
+
+func (l *Local) flush(ctx context.Context, sweep bool) (int, error) {
+	now := l.o.Now().UnixNano()
+	failed := 0
+	var first error
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		// The writes happen under the shard's lock so that a Put of the
+		// same key by someone else (which drops the bucket first, under
+		// this lock) is never overwritten by an older TAT.
+		keep := sh.dirty[:0]
+		for _, k := range sh.dirty {
+			b, ok := sh.m[k]
+			if !ok || !b.dirty {
+				continue
+			}
+			tat := l.live(b, now)
+			if tat == 0 {
+				// Expired before it was written: whatever the store has
+				// is older and expired too.
+				delete(sh.m, k)
+				continue
+			}
+			err := l.st.Put(ctx, k, EncodeTAT(tat), time.Unix(0, tat).Add(l.o.Slack))
+			if err != nil {
+				failed++
+				if first == nil {
+					first = fmt.Errorf("ratelimit: write %q: %w", k, err)
+				}
+				keep = append(keep, k)
+				continue
+			}
+			b.dirty = false
+			sh.m[k] = b
+		}
+		clear(sh.dirty[len(keep):])
+		sh.dirty = keep
+		if sweep {
+			for k, b := range sh.m {
+				if !b.dirty && l.live(b, now) == 0 {
+					delete(sh.m, k)
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return failed, first
+}
+
+// Len is the number of buckets held in memory.
+func (l *Local) Len() int {
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Close stops the flusher and writes every changed bucket to the store,
+// which it leaves open. Steps after Close fail with store.ErrClosed.
+func (l *Local) Close() error {
+	if l.closed.Swap(true) {
+		return nil
+	}
+	close(l.stop)
+	<-l.done
+	if n, err := l.Flush(context.Background()); err != nil {
+		return fmt.Errorf("ratelimit: close: %d buckets not written: %w", n, err)
+	}
+	return nil
+}
+
+// Get answers from memory for a bucket Local holds, else from the store.
+func (l *Local) Get(ctx context.Context, key string) ([]byte, time.Time, error) {
+	if err := store.CheckKey(key); err != nil {
+		return nil, time.Time{}, err
+	}
+	sh := l.shard(key)
+	sh.mu.Lock()
+	b, ok := sh.m[key]
+	sh.mu.Unlock()
+	if !ok {
+		return l.st.Get(ctx, key)
+	}
+	if l.isClosed() {
+		return nil, time.Time{}, store.ErrClosed
+	}
+	tat := l.live(b, l.o.Now().UnixNano())
+	if tat == 0 {
+		return nil, time.Time{}, store.ErrNotFound
+	}
+	return EncodeTAT(tat), time.Unix(0, tat).Add(l.o.Slack), nil
+}
+
+// forget drops key's bucket so that a direct write to the store wins.
+func (l *Local) forget(key string) {
+	sh := l.shard(key)
+	sh.mu.Lock()
+	delete(sh.m, key)
+	sh.mu.Unlock()
+}
+
+// Put drops key's bucket, then writes the store.
+func (l *Local) Put(ctx context.Context, key string, v []byte, exp time.Time) error {
+	l.forget(key)
+	return l.st.Put(ctx, key, v, exp)
+}
+
+// Delete drops key's bucket, then deletes it from the store.
+func (l *Local) Delete(ctx context.Context, key string) error {
+	l.forget(key)
+	return l.st.Delete(ctx, key)
+}
+
+// CompareAndSwap writes what Local holds for key first, then swaps in the
+// store, so that old is compared with the current state.
+func (l *Local) CompareAndSwap(ctx context.Context, key string, old, new []byte, exp time.Time) (bool, error) {
+	if err := l.writeOut(ctx, key); err != nil {
+		return false, err
+	}
+	return l.st.CompareAndSwap(ctx, key, old, new, exp)
+}
+
+// Incr writes what Local holds for key first, then increments in the store.
+func (l *Local) Incr(ctx context.Context, key string, delta int64, exp time.Time) (int64, error) {
+	if err := l.writeOut(ctx, key); err != nil {
+		return 0, err
+	}
+	return l.st.Incr(ctx, key, delta, exp)
+}
+
+// writeOut writes key's changed bucket to the store and drops it.
+func (l *Local) writeOut(ctx context.Context, key string) error {
+	sh := l.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	b, ok := sh.m[key]
+	if !ok {
+		return nil
+	}
+	if tat := l.live(b, l.o.Now().UnixNano()); b.dirty && tat != 0 {
+		if err := l.st.Put(ctx, key, EncodeTAT(tat), time.Unix(0, tat).Add(l.o.Slack)); err != nil {
+			return fmt.Errorf("ratelimit: write %q: %w", key, err)
+		}
+	}
+	delete(sh.m, key)
+	return nil
+}
