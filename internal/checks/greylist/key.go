@@ -61,6 +61,22 @@ func NormalizeSender(s string) string {
 	return verp(local) + "@" + domain
 }
 
+// SenderDomain is the domain of NormalizeSender(s), lower case, without
+// building the normalised address: only SRS changes the domain.
+func SenderDomain(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return strings.ToLower(s)
+	}
+	// BATV and SRS both need a '=' in the local part.
+	if local := s[:at]; strings.IndexByte(local, '=') >= 0 {
+		if _, d, ok := unSRS(stripBATV(strings.ToLower(local))); ok {
+			return strings.ToLower(d)
+		}
+	}
+	return strings.ToLower(s[at+1:])
+}
+
 // unwrapSender removes BATV and SRS wrapping but keeps everything else,
 // for matching a sender against exemption lists.
 func unwrapSender(s string) string {

@@ -2,6 +2,7 @@ package greylist
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -35,6 +36,11 @@ func TestNormalizeSender(t *testing.T) {
 	for _, tt := range tests {
 		if got := NormalizeSender(tt.in); got != tt.want {
 			t.Errorf("NormalizeSender(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		// SenderDomain is the domain of the normalised sender.
+		want := tt.want[strings.LastIndexByte(tt.want, '@')+1:]
+		if got := SenderDomain(tt.in); got != want {
+			t.Errorf("SenderDomain(%q) = %q, want %q", tt.in, got, want)
 		}
 	}
 }

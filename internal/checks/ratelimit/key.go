@@ -54,11 +54,11 @@ func (l *limit) part(kind string, r *policy.Request) (string, bool) {
 		if r.Sender == "" {
 			return nullSender, true
 		}
-		return domainOf(greylist.NormalizeSender(r.Sender)), true
+		return greylist.SenderDomain(r.Sender), true
 	case KeyRecipient:
 		return strings.ToLower(r.Recipient), r.Recipient != ""
 	case KeyRecipientDomain:
-		return domainOf(strings.ToLower(r.Recipient)), r.Recipient != ""
+		return domainOf(r.Recipient), r.Recipient != ""
 	case KeySASLUsername:
 		return r.SASLUsername, r.SASLUsername != ""
 	}
