@@ -61,6 +61,10 @@ type Daemon struct {
 	serving     sync.WaitGroup
 }
 
+// limitsFlushEvery is how often changed rate-limit buckets reach the store
+// at least: a crash loses at most this much of their charges.
+const limitsFlushEvery = time.Second
+
 // New opens the store and builds the engine; it does not listen yet.
 func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, log: log, level: level, reg: prometheus.NewRegistry()}
@@ -90,10 +94,11 @@ func New(cfg *config.Config, log *slog.Logger, level *slog.LevelVar) (*Daemon, e
 	d.emetrics = engine.NewMetrics(d.reg)
 	d.cmetrics = checks.NewMetrics(d.reg)
 	// Rate-limit buckets live in memory and are written behind to the
-	// store once per flush interval: this process owns the embedded
-	// store, and exact GCRA would otherwise write every limit on every
-	// request (docs/performance.md, "Rate limits").
-	d.limits = ratelimit.NewLocal(d.store, ratelimit.LocalOptions{FlushEvery: cfg.Store.FlushInterval.D(), Logger: log})
+	// store every second (or flush_interval if longer): this process owns
+	// the embedded store, and exact GCRA would otherwise write every limit
+	// on every request (docs/performance.md, "Rate limits").
+	d.limits = ratelimit.NewLocal(d.store, ratelimit.LocalOptions{
+		FlushEvery: max(cfg.Store.FlushInterval.D(), limitsFlushEvery), Logger: log})
 
 	chain, err := checks.Build(cfg, d.store, d.limits, d.cmetrics)
 	if err != nil {
