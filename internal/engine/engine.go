@@ -122,11 +122,17 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 	cs.Call = Call{Req: req, Now: start, Log: o.Logger, Notes: notesFrom(ctx)}
 	c := &cs.Call
 	c.Facts = &cs.facts
+	// Trust is carried through the transaction only for what reads it:
+	// telling new clients, and an authenticated client is never new, so
+	// its requests skip the transaction table here.
+	carry := !req.Authenticated()
 	carried := false
 	if req.Instance != "" {
 		cs.txn = Txn{table: e.txns, id: req.Instance, now: start}
 		c.Txn = &cs.txn
-		carried = carryTrust(c)
+		if carry {
+			carried = carryTrust(c)
+		}
 	}
 	if c.Txn != nil {
 		c.Facts.DNS.Init(o.Facts, req, c.Txn)
@@ -141,7 +147,7 @@ func (e *Engine) Decide(ctx context.Context, req *policy.Request) policy.Verdict
 		e.explain(dctx, o, c, out.next)
 		c.Facts.DNS.Note(dctx, c.Notes.Add)
 	}
-	if !carried && c.Facts.Trusted && c.Txn != nil && !req.DryRun && req.State != policy.StateEndOfMessage {
+	if carry && !carried && c.Facts.Trusted && c.Txn != nil && !req.DryRun && req.State != policy.StateEndOfMessage {
 		rememberTrust(c)
 	}
 	if out.err == nil {

@@ -227,6 +227,17 @@ func (ks KeySpace) Key(subject string) string {
 	return string(ks) + string(sum[:subjectHash])
 }
 
+// AppendKey appends Key(subject) to dst, so that a caller with several
+// keys to build can make them in one buffer and one string.
+func (ks KeySpace) AppendKey(dst []byte, subject string) []byte {
+	dst = append(dst, ks...)
+	if len(subject) < subjectHash {
+		return append(dst, subject...)
+	}
+	sum := sha256.Sum256([]byte(subject))
+	return append(dst, sum[:subjectHash]...)
+}
+
 // SameID reports whether two different limit names would share their
 // buckets (their 4-byte ids collide, about one chance in 4 billion per
 // pair): the config refuses that.

@@ -229,3 +229,12 @@ func TestAllowAllStoreOps(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendKeyIsKey(t *testing.T) {
+	ks := ratelimit.NewKeySpace("users")
+	for _, subj := range []string{"", "a", "192.0.2.1", "exactly16bytes!!", "alice@example.com|198.51.100.0/24"} {
+		if got, want := string(ks.AppendKey([]byte("prefix"), subj)), "prefix"+ks.Key(subj); got != want {
+			t.Errorf("AppendKey(%q) = %q, want %q", subj, got, want)
+		}
+	}
+}

@@ -170,6 +170,7 @@ type eval struct {
 	l       *limit
 	subject string
 	key     string
+	keyAt   [2]int // key's bounds in decide's key buffer
 	cost    int64
 	r       gcra.Result
 	charged bool
@@ -189,6 +190,10 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 	var buf [8]eval
 	evs := buf[:0]
 	nblock := 0
+	// Every key is built into one buffer, then cut from one string: one
+	// allocation per request instead of one per limit.
+	var kbuf [160]byte
+	keys := kbuf[:0]
 	for _, l := range ls {
 		if !l.applies(c) {
 			continue
@@ -197,7 +202,9 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 		if !ok {
 			continue
 		}
-		ev := eval{l: l, subject: subj, key: l.ks.Key(subj), cost: l.cost(r)}
+		start := len(keys)
+		keys = l.ks.AppendKey(keys, subj)
+		ev := eval{l: l, subject: subj, keyAt: [2]int{start, len(keys)}, cost: l.cost(r)}
 		if l.blocks() {
 			// Blocking limits first, in config order.
 			evs = append(evs, eval{})
@@ -210,6 +217,10 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 	}
 	if len(evs) == 0 {
 		return policy.Verdict{}, nil
+	}
+	all := string(keys)
+	for i := range evs {
+		evs[i].key = all[evs[i].keyAt[0]:evs[i].keyAt[1]]
 	}
 	block, passive := evs[:nblock], evs[nblock:]
 
