@@ -97,7 +97,7 @@ func Defaults() Config {
 		Log:            Log{Format: "text", Level: "info"},
 		Store:          Store{FlushInterval: duration.Duration(100 * time.Millisecond)},
 		Greylist:       greylist.Defaults(),
-		DNS:            DNS{Timeout: duration.Duration(2 * time.Second), Attempts: 2, CacheSize: 10000},
+		DNS:            DNS{Timeout: duration.Duration(2 * time.Second), Attempts: 2, CacheSize: 100000},
 		SenderDomain:   senderdomain.Defaults(),
 		ReverseDNS:     reversedns.Defaults(),
 		SPF:            spf.Defaults(),
