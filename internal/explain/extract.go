@@ -55,6 +55,7 @@ func Extract(input string) Parsed {
 			flat = flat[strings.Index(lowerASCII(flat), ">: host ")+3:]
 		}
 		parsePostfixDiag(&p, flat)
+		dsnTrailer(&p, lower)
 	default:
 		p = extractReply(s)
 		p.Format = "reply"
@@ -144,7 +145,11 @@ func findReply(s string) (code int, enh string, rest string, start int, ok bool)
 			// "5.7.0 Must issue a STARTTLS command first (530 5.7.0 ...)",
 			// sendmail's "dsn=4.2.2, stat=Deferred: 452-4.2.2 ...": the
 			// basic code comes later, paired with the same enhanced code.
-			return pairedBasic(s[eend:], e), e, s[eend:], i, true
+			n := pairedBasic(s[eend:], e)
+			if n == 0 {
+				n = deferredBasic(s[eend:])
+			}
+			return n, e, s[eend:], i, true
 		}
 	}
 	return 0, "", s, 0, false
@@ -157,6 +162,17 @@ func findReply(s string) (code int, enh string, rest string, start int, ok bool)
 func processID(s string, i int) bool {
 	if i >= 2 && s[i-1] == '[' && isWordByte(s[i-2]) {
 		return true
+	}
+	if i >= 3 && s[i-1] == ' ' && s[i-2] == ':' && isAlpha(s[i-3]) {
+		// "time: 431" in a "key: value" log (a qmail-style deferral log line)
+		j := i - 2
+		for j > 0 && isAlpha(s[j-1]) {
+			j--
+		}
+		switch lowerASCII(s[j : i-2]) {
+		case "time", "delay", "size", "mid", "toid", "pid", "bytes", "port":
+			return true
+		}
 	}
 	if i >= 2 && s[i-1] == '=' {
 		j := i - 1
@@ -187,6 +203,21 @@ func pairedBasic(rest, e string) int {
 			}
 		}
 		k = at + len(e)
+	}
+	return 0
+}
+
+// deferredBasic finds the basic code of sendmail's "stat=Deferred: 451
+// Temporary local problem" when the reply has no enhanced code of its own
+// (the dsn= field came first); 0 if none.
+func deferredBasic(rest string) int {
+	k := strings.Index(lowerASCII(rest), "stat=deferred: ")
+	if k < 0 {
+		return 0
+	}
+	v := rest[k+len("stat=deferred: "):]
+	if n, _, ok := basicAt(v, 0); ok && v[0] >= '2' && v[0] <= '5' {
+		return n
 	}
 	return 0
 }
@@ -300,7 +331,10 @@ func tokenStart(s string, i int) bool {
 
 // basicAt parses a basic code at i.
 func basicAt(s string, i int) (int, int, bool) {
-	if i+3 > len(s) || !isDigit(s[i+1]) || !isDigit(s[i+2]) || s[i+1] > '5' {
+	if i+3 > len(s) || !isDigit(s[i+1]) || !isDigit(s[i+2]) {
+		return 0, 0, false
+	}
+	if s[i+1] > '5' && !classPaired(s, i) {
 		return 0, 0, false
 	}
 	end := i + 3
@@ -315,6 +349,18 @@ func basicAt(s string, i int) (int, int, bool) {
 		}
 	}
 	return int(s[i]-'0')*100 + int(s[i+1]-'0')*10 + int(s[i+2]-'0'), end, true
+}
+
+// classPaired: a code outside RFC 5321's second-digit range 0-5 ("571
+// 5.7.1 Message refused", "471 4.7.1 ...", "577 5.1.1 ...", used by some
+// servers and by Postfix's configurable reject codes) counts only when an
+// enhanced code of the same class follows it directly.
+func classPaired(s string, i int) bool {
+	if i+4 >= len(s) || (s[i+3] != ' ' && s[i+3] != '-') {
+		return false
+	}
+	e, _, ok := enhancedAt(s, i+4)
+	return ok && e[0] == s[i]
 }
 
 func enhancedOK(s string, i int) bool { _, _, ok := enhancedAt(s, i); return ok }
@@ -429,6 +475,34 @@ func isPostfixBounceLine(lower string) bool {
 	return strings.HasPrefix(rest, "host") && len(rest) > 4 && (rest[4] == ' ' || rest[4] == '\n' || rest[4] == '\t')
 }
 
+// dsnTrailer reads the Action: and Status: fields that follow a Postfix
+// bounce line when a bounce's text part and its message/delivery-status
+// part are pasted together ("<a@b>: host mx[ip] refused to talk to me: 450
+// ...\n\nAction: failed\nStatus: 4.7.1"). As for a DSN block (RFC 3464
+// section 2.3.3), Action: is the sending side's verdict and Status: the
+// status of the delivery.
+func dsnTrailer(p *Parsed, lower string) {
+	if !strings.Contains(lower, "\naction: ") && !strings.Contains(lower, "\nstatus: ") {
+		return
+	}
+	for _, line := range strings.Split(lower, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "action: "):
+			switch strings.TrimSpace(line[len("action: "):]) {
+			case "failed":
+				p.Hint = HintFailed
+			case "delayed":
+				p.Hint = HintDeferred
+			}
+		case strings.HasPrefix(line, "status: "):
+			if e, _, ok := enhancedAt(strings.TrimSpace(line[len("status: "):]), 0); ok {
+				p.Enhanced = e
+			}
+		}
+	}
+}
+
 // proseDeferred and proseFailed are the wording of delay notices and
 // bounces (the sending side's own verdict, which outranks the quoted
 // reply's class): qmail-send's bounce "I'm not going to try again; this
@@ -438,6 +512,17 @@ func isPostfixBounceLine(lower string) bool {
 var proseDeferred = []string{
 	"will continue to be attempted", "delivery incomplete", "will retry for", "will keep trying",
 	"hasn't been delivered yet", "has not yet been delivered", "has not been delivered yet",
+	// OpenSMTPD's delivery log "delivery: TempFail for <evpid>: ...";
+	// Postfix cleanup's "... lookup problem ... -- deferring delivery".
+	// Trend Micro ERS: "Mail from [ip] deferred using Trend Micro Email
+	// Reputation database".
+	"delivery: tempfail", "deferring delivery", "deferred using",
+	// sendmail's delay warning: "Message could not be delivered for 4
+	// hours / Message will be retried for 5 days".
+	"will be retried for",
+	// Exim's receiving side: "sender verify defer for <a@b>: ..." (the
+	// callout failed temporarily; the client gets a 4xx).
+	"verify defer for",
 }
 
 var proseFailed = []string{
@@ -445,6 +530,22 @@ var proseFailed = []string{
 	"message wasn't delivered", "message was not delivered", "message not delivered",
 	"couldn't be delivered", "could not be delivered to", "mail delivery failed: returning message",
 	"message discarded",
+	// MDaemon/IceWarp-style "Could not deliver message to the following
+	// recipient(s): ... Failed all attempts to connect", OpenSMTPD's
+	// "delivery: PermFail for", German "konnte nicht zugestellt werden".
+	"could not deliver message to the following", "failed all attempts", "delivery: permfail",
+	"konnte nicht zugestellt werden",
+	// qmail-send "This is a permanent error; I've given up.", Exchange
+	// "Delivery to the following recipients failed.", and the common
+	// "unable to deliver your message" / "could not deliver your message"
+	// bounce openings (a delay notice says "will retry", which wins).
+	"this is a permanent error", "i've given up", "delivery to the following recipients failed",
+	"unable to deliver your message", "could not deliver your message",
+	// sendmail's final bounce "Message could not be delivered for 5 days /
+	// Message will be deleted from queue", CommuniGate "Failed to deliver
+	// to '<a@b>'", and qmail-send, which only writes bounces.
+	"could not be delivered for", "will be deleted from queue", "failed to deliver to",
+	"this is the qmail-send program",
 }
 
 // sendmailHint reads sendmail's "stat=" field: "stat=Deferred: ..." is

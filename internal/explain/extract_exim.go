@@ -62,7 +62,11 @@ func extractExim(s, lower string) Parsed {
 		if a := strings.Index(bl, " after "); a >= 0 {
 			p.Stage = stageFromText(bl[a:])
 			// The reply follows "after RCPT TO:<a@b>: " or "after end of data: ".
-			r := extractReply(afterCommand(body[a+len(" after "):]))
+			reply := afterCommand(body[a+len(" after "):])
+			if p.Remote == "" {
+				p.Remote = bounceHost(reply)
+			}
+			r := extractReply(reply)
 			p.Code, p.Enhanced, p.Text = r.Code, r.Enhanced, r.Text
 			return p
 		}
@@ -136,4 +140,27 @@ func markerEnd(s string) int {
 		return 3
 	}
 	return -1
+}
+
+// bounceHost reads the host of an Exim bounce, where it follows the
+// command ("SMTP error from remote mail server after RCPT TO:<a@b>:\n
+// host mx2.hotmail.com [65.55.37.72]: 550 ..."): "mx2.hotmail.com[65.55.37.72]",
+// "" if the text does not start with "host ".
+func bounceHost(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(lowerASCII(s), "host ") {
+		return ""
+	}
+	s = s[len("host "):]
+	end := strings.IndexAny(s, " :\n")
+	if end <= 0 || !strings.Contains(s[:end], ".") {
+		return ""
+	}
+	host, rest := s[:end], s[end:]
+	if strings.HasPrefix(rest, " [") {
+		if e := strings.IndexByte(rest, ']'); e > 0 {
+			host += rest[1 : e+1]
+		}
+	}
+	return host
 }

@@ -13,6 +13,10 @@ type scratch struct {
 	seen  []uint64
 	found []int32
 	cand  []int32
+	// codeSeen/codeFound: the separate scan of the enhanced code for
+	// provider keywords (providerByCode).
+	codeSeen  []uint64
+	codeFound []int32
 }
 
 var scratchPool sync.Pool
@@ -24,14 +28,18 @@ func (rs *Rules) getScratch() *scratch {
 			return s
 		}
 	}
-	return &scratch{seen: make([]uint64, (rs.nkw+63)/64+1)}
+	n := (rs.nkw+63)/64 + 1
+	return &scratch{seen: make([]uint64, n), codeSeen: make([]uint64, n)}
 }
 
 func (rs *Rules) putScratch(s *scratch) {
 	for _, id := range s.found {
 		s.seen[id>>6] = 0
 	}
-	s.found, s.cand = s.found[:0], s.cand[:0]
+	for _, id := range s.codeFound {
+		s.codeSeen[id>>6] = 0
+	}
+	s.found, s.cand, s.codeFound = s.found[:0], s.cand[:0], s.codeFound[:0]
 	scratchPool.Put(s)
 }
 
@@ -56,6 +64,9 @@ func (rs *Rules) match(p *Parsed, text string) hit {
 			h.provider = pr.name
 			break
 		}
+	}
+	if h.provider == "" && p.Enhanced != "" {
+		h.provider = rs.providerByCode(sc, p.Enhanced)
 	}
 	for _, id := range sc.found {
 		sc.cand = append(sc.cand, rs.byKeyword[id]...)
@@ -97,6 +108,24 @@ func (rs *Rules) match(p *Parsed, text string) hit {
 		return h
 	}
 	return h
+}
+
+// providerByCode recognises a provider from its own enhanced codes
+// (Exchange Online's 4.4.31x and 4.7.32x, listed as provider keywords),
+// which the extraction removes from the reply text. The code is scanned
+// apart from the text so that it cannot satisfy a rule's keywords: rules
+// that want a code say so with enhanced.
+func (rs *Rules) providerByCode(sc *scratch, enh string) string {
+	sc.codeFound = rs.ac.scan(enh, sc.codeSeen, sc.codeFound)
+	if len(sc.codeFound) == 0 {
+		return ""
+	}
+	for _, pr := range rs.providers {
+		if anySeen(sc.codeSeen, pr.any) {
+			return pr.name
+		}
+	}
+	return ""
 }
 
 func (r *rule) conditions(p *Parsed, seen []uint64) bool {

@@ -68,6 +68,9 @@ var stageCue = []struct{ phrase, stage string }{
 	// Python smtplib's exception names, PHPMailer's command names.
 	{"does not like recipient", StageRcpt},
 	{"does not like sender", StageMail},
+	// qmail-remote: "Connected to H but sender was rejected." and
+	// "H failed after I sent the message." (the reply to the final dot).
+	{"failed after i sent the message", StageEndOfData},
 	{"data command rejected", StageData},
 	{"data command failed", StageData},
 	{"failed to add recipient", StageRcpt},
@@ -104,6 +107,38 @@ var stageCue = []struct{ phrase, stage string }{
 	{": \"ehlo ", StageHelo},
 	{": \"helo ", StageHelo},
 	{": \"starttls\" =>", StageHelo},
+	// Library wording and stack frames that name the command: nodemailer
+	// "Greeting never received", .NET System.Net.Mail's MailCommand /
+	// RecipientCommand / DataStopCommand frames, MailKit's
+	// ProcessMailFromResponse / ProcessRcptToResponse, JavaMail's
+	// SMTPTransport.rcptTo / mailFrom, "could not get 3xx" (no 354 after
+	// DATA), Postfix smtpd's "<END-OF-MESSAGE>: End-of-data rejected".
+	{"greeting never received", StageConnect},
+	{"mailcommand.", StageMail},
+	{"recipientcommand.", StageRcpt},
+	{"datastopcommand.", StageEndOfData},
+	{"processmailfromresponse", StageMail},
+	{"processrcpttoresponse", StageRcpt},
+	{"smtptransport.rcptto", StageRcpt},
+	{"smtptransport.mailfrom", StageMail},
+	{"could not get 3xx", StageData},
+	{"end-of-data rejected", StageEndOfData},
+	// Session transcripts in bounces and client logs quote the command
+	// the reply answered: sendmail ">>> RCPT To:<a@b>" / "<<< 550 ...",
+	// client logs "--> RCPT TO:<a@b>" / "<-- 451 ..." (one cue for both:
+	// leading dashes are trimmed with the code separators). RCPT before
+	// MAIL: a transcript that reached RCPT failed there.
+	{"> rcpt to:", StageRcpt},
+	{"> mail from:", StageMail},
+	// sendmail's check rulesets (log "ruleset=check_rcpt, arg1=<a@b>,
+	// ... reject=550 ..."), and "closed connection during MAIL FROM".
+	{"ruleset=check_rcpt", StageRcpt},
+	{"ruleset=check_mail", StageMail},
+	{"ruleset=check_relay", StageConnect},
+	{"during rcpt to", StageRcpt},
+	{"during mail from", StageMail},
+	// A Postfix smtpd reject quoted without its "reject:" prefix.
+	{"rcpt from ", StageRcpt},
 }
 
 // connectCue: socket-level failures happen before any reply (Postfix
@@ -112,6 +147,9 @@ var stageCue = []struct{ phrase, stage string }{
 // Message expired, connection refused") they describe an earlier hop.
 var connectCue = []string{
 	"connect to ", "connection timed out", "connection refused", "no route to host", "network is unreachable",
+	// qmail-remote: "Sorry, I wasn't able to establish an SMTP connection.
+	// (#4.4.1)", logged by qmail-send with underscores for spaces.
+	"establish an smtp connection", "establish_an_smtp_connection",
 }
 
 // stageFromText finds the stage named in a lower-cased text, "" if none.
