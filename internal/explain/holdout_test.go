@@ -23,10 +23,14 @@ var holdoutFloors = map[string]float64{"cause": 0.85, "temporary": 0.95}
 // 2025-11-28.2 and scored once: cause 76.5%, temporary 95.3%.
 var measuredFloors = map[string]map[string]float64{
 	"blind4": {"cause": 0.76, "temporary": 0.95},
+	// blind5 was collected beside tune5 and scored once after rules
+	// 2025-11-28.3 were tuned on tune5 (entries sharing a page with any
+	// other set removed first): 73.9% cause (82/111), 91.9% temporary.
+	"blind5": {"cause": 0.73, "temporary": 0.91},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "tune", "tune2", "tune3"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "tune", "tune2", "tune3", "tune5"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
