@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,14 +14,56 @@ type key struct {
 	qtype uint16
 }
 
-// cache is a fixed-capacity map of answers with CLOCK eviction.
+// cache spreads answers over shards by name, each a fixed-capacity map with
+// CLOCK eviction and its own lock: every request reads several answers, and
+// one lock, even a read lock, is a cache line all cores write.
+type cache struct {
+	seed   maphash.Seed
+	shards []cacheShard
+}
+
+// cacheShards is the number of shards of a cache big enough to split.
+const cacheShards = 16
+
+func newCache(size int) *cache {
+	n := cacheShards
+	if size < 64*cacheShards {
+		n = 1 // small caches (tests) keep exact capacity and eviction order
+	}
+	c := &cache{seed: maphash.MakeSeed(), shards: make([]cacheShard, n)}
+	for i := range c.shards {
+		c.shards[i] = cacheShard{idx: make(map[key]int), size: (size + n - 1) / n}
+	}
+	return c
+}
+
+func (c *cache) shard(k key) *cacheShard {
+	if len(c.shards) == 1 {
+		return &c.shards[0]
+	}
+	return &c.shards[maphash.String(c.seed, k.name)%uint64(len(c.shards))]
+}
+
+func (c *cache) get(k key, now time.Time) *answer { return c.shard(k).get(k, now) }
+
+func (c *cache) put(k key, a *answer, now time.Time) bool { return c.shard(k).put(k, a, now) }
+
+func (c *cache) len() int {
+	n := 0
+	for i := range c.shards {
+		n += c.shards[i].len()
+	}
+	return n
+}
+
+// cacheShard is a fixed-capacity map of answers with CLOCK eviction.
 //
 // CLOCK (second chance) approximates LRU: each slot has a reference bit set
 // on every hit; when a new answer needs room the hand sweeps the slots,
 // clearing set bits and evicting the first slot found unreferenced or
 // expired. Hits only take the read lock and set the bit atomically, so
 // concurrent readers do not serialise on a list update the way LRU would.
-type cache struct {
+type cacheShard struct {
 	mu    sync.RWMutex
 	idx   map[key]int
 	slots []slot
@@ -34,12 +77,8 @@ type slot struct {
 	ref uint32 // accessed atomically; 1 = referenced since the hand passed
 }
 
-func newCache(size int) *cache {
-	return &cache{idx: make(map[key]int, size), size: size}
-}
-
 // get returns the unexpired answer for k, or nil.
-func (c *cache) get(k key, now time.Time) *answer {
+func (c *cacheShard) get(k key, now time.Time) *answer {
 	c.mu.RLock()
 	i, ok := c.idx[k]
 	if !ok {
@@ -61,7 +100,7 @@ func (c *cache) get(k key, now time.Time) *answer {
 
 // put stores a under k and reports whether another entry was evicted to
 // make room.
-func (c *cache) put(k key, a *answer, now time.Time) (evicted bool) {
+func (c *cacheShard) put(k key, a *answer, now time.Time) (evicted bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if i, ok := c.idx[k]; ok {
@@ -90,8 +129,17 @@ func (c *cache) put(k key, a *answer, now time.Time) (evicted bool) {
 }
 
 // len returns the number of entries held, expired or not.
-func (c *cache) len() int {
+func (c *cacheShard) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.idx)
+}
+
+// capacity is the number of answers the cache can hold.
+func (c *cache) capacity() int {
+	n := 0
+	for i := range c.shards {
+		n += c.shards[i].size
+	}
+	return n
 }

@@ -24,7 +24,7 @@ func TestCacheClock(t *testing.T) {
 		t.Fatal("no eviction at capacity")
 	}
 	if c.get(k(2), now) != nil || c.get(k(1), now) == nil || c.get(k(3), now) == nil || c.get(k(4), now) == nil {
-		t.Errorf("wrong victim: %v", c.idx)
+		t.Errorf("wrong victim: %v", c.shards[0].idx)
 	}
 	// An expired entry is evicted before referenced ones.
 	c = newCache(3)
@@ -40,7 +40,7 @@ func TestCacheClock(t *testing.T) {
 	}
 	c.put(k(4), live(), later)
 	if c.get(k(1), later) == nil || c.get(k(3), later) == nil || c.get(k(4), later) == nil {
-		t.Errorf("live entry evicted instead of the expired one: %v", c.idx)
+		t.Errorf("live entry evicted instead of the expired one: %v", c.shards[0].idx)
 	}
 	// Replacing an entry does not grow the cache.
 	c.put(k(4), live(), later)
@@ -58,12 +58,38 @@ func TestCacheManyEntries(t *testing.T) {
 			c.get(key{fmt.Sprintf("n%d.test", i/2), 1}, now)
 		}
 	}
-	if c.len() != 100 || len(c.slots) != 100 {
-		t.Errorf("len %d, slots %d", c.len(), len(c.slots))
+	if c.len() != 100 || len(c.shards[0].slots) != 100 {
+		t.Errorf("len %d, slots %d", c.len(), len(c.shards[0].slots))
 	}
-	for k, i := range c.idx {
-		if c.slots[i].k != k {
+	for k, i := range c.shards[0].idx {
+		if c.shards[0].slots[i].k != k {
 			t.Fatalf("index corrupt at %v", k)
 		}
+	}
+}
+
+// A large cache is sharded: it holds its whole capacity of distinct names,
+// and a full cache evicts instead of growing.
+func TestCacheSharded(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	const size = 64 * cacheShards * 4
+	c := newCache(size)
+	if len(c.shards) != cacheShards || c.capacity() < size {
+		t.Fatalf("%d shards, capacity %d", len(c.shards), c.capacity())
+	}
+	k := func(i int) key { return key{fmt.Sprintf("host%d.example", i), 1} }
+	for i := 0; i < size/2; i++ {
+		c.put(k(i), &answer{status: Found, expires: now.Add(time.Hour)}, now)
+	}
+	for i := 0; i < size/2; i++ {
+		if c.get(k(i), now) == nil {
+			t.Fatalf("%v missing from a half-full cache", k(i))
+		}
+	}
+	for i := size / 2; i < 4*size; i++ {
+		c.put(k(i), &answer{status: Found, expires: now.Add(time.Hour)}, now)
+	}
+	if n := c.len(); n > c.capacity() {
+		t.Fatalf("%d entries, capacity %d", n, c.capacity())
 	}
 }

@@ -18,7 +18,7 @@ const (
 	DefaultResolvConf  = "/etc/resolv.conf"
 	DefaultTimeout     = 2 * time.Second
 	DefaultAttempts    = 2
-	DefaultCacheSize   = 10000
+	DefaultCacheSize   = 100000
 	DefaultMaxTTL      = 24 * time.Hour
 	DefaultNegativeTTL = time.Hour
 	DefaultServFailTTL = 30 * time.Second

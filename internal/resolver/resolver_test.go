@@ -630,7 +630,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.timeout != DefaultTimeout || r.attempts != DefaultAttempts || r.cache.size != DefaultCacheSize ||
+	if r.timeout != DefaultTimeout || r.attempts != DefaultAttempts || r.cache.capacity() != DefaultCacheSize ||
 		r.negTTL != DefaultNegativeTTL || r.maxTTL != DefaultMaxTTL || r.failTTL != MaxServFailTTL {
 		t.Errorf("defaults not applied: %+v", r)
 	}
