@@ -164,3 +164,56 @@ func TestOnError(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitSurvivesRestart: rate-limit buckets live in memory
+// (ratelimit.Local) and are written to the store on shutdown, so a restart
+// does not hand a user a fresh quota.
+func TestRateLimitSurvivesRestart(t *testing.T) {
+	cfg := testConfig(t)
+	err := config.Parse("test.toml", []byte(`
+[ratelimit]
+[[ratelimit.limit]]
+name = "users"
+key = ["sasl_username"]
+count = "requests"
+state = "rcpt"
+rate = "2/h"
+scope = "authenticated"
+action = "defer"
+`), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(addr string) postfixpolicy.Response {
+		t.Helper()
+		r, err := postfixpolicy.Query(context.Background(), addr, &policy.Request{
+			Kind: postfixpolicy.RequestType, State: policy.StateRcpt,
+			ClientAddress: "198.51.100.7", Client: netip.MustParseAddr("198.51.100.7"),
+			Sender: "alice@example.org", Recipient: "bob@example.net", SASLUsername: "alice"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	level := new(slog.LevelVar)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := New(cfg, quiet, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if r := send(d.Addrs()[0]); r.Action != "DUNNO" {
+			t.Fatalf("request %d within the limit: %+v", i+1, r)
+		}
+	}
+	if err := d.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d = start(t, cfg)
+	if r := send(d.Addrs()[0]); !strings.HasPrefix(r.Action, "450") {
+		t.Fatalf("third request after a restart: %+v, want 450 (the quota was spent before it)", r)
+	}
+}
