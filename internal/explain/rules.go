@@ -27,6 +27,7 @@ type ruleFile struct {
 	Rule     []ruleSpec     `toml:"rule"`
 	Enhanced []codeSpec     `toml:"enhanced"`
 	Basic    []codeSpec     `toml:"basic"`
+	Cause    []codeSpec     `toml:"cause"` // one per cause, code empty: the word model's texts
 }
 
 // providerSpec names a mail provider from keywords in the reply or the
@@ -93,6 +94,7 @@ type Rules struct {
 	providers []provider
 	enhanced  map[string]*codeSpec
 	basic     map[string]*codeSpec
+	byCause   map[string]*codeSpec
 	ac        *automaton
 	nkw       int
 	byKeyword [][]int32 // keyword id -> indexes into rules of the rules using it in any/all
@@ -138,7 +140,7 @@ func Load(name string, text []byte) (*Rules, error) {
 
 func compile(name string, text []byte, f *ruleFile) (*Rules, error) {
 	rs := &Rules{Version: f.Version, Revision: f.Revision,
-		enhanced: map[string]*codeSpec{}, basic: map[string]*codeSpec{}}
+		enhanced: map[string]*codeSpec{}, basic: map[string]*codeSpec{}, byCause: map[string]*codeSpec{}}
 	kw := newKeywords()
 	seen := map[string]bool{}
 	for i := range f.Rule {
@@ -196,6 +198,24 @@ func compile(name string, text []byte, f *ruleFile) (*Rules, error) {
 				return nil, fmt.Errorf("%s: [[%s]] %q: duplicate", name, tbl.what, c.Code)
 			}
 			tbl.m[c.Code] = c
+		}
+	}
+	for i := range f.Cause {
+		c := &f.Cause[i]
+		if err := validateCode("cause", c); err != nil {
+			return nil, fmt.Errorf("%s: [[cause]] %q: %w", name, c.Cause, err)
+		}
+		if rs.byCause[c.Cause] != nil {
+			return nil, fmt.Errorf("%s: [[cause]] %q: duplicate", name, c.Cause)
+		}
+		rs.byCause[c.Cause] = c
+	}
+	if len(f.Cause) > 0 {
+		// The word model may name any cause: each needs its text.
+		for _, c := range Causes {
+			if rs.byCause[c] == nil {
+				return nil, fmt.Errorf("%s: [[cause]] %q missing (every cause needs one when the table is used)", name, c)
+			}
 		}
 	}
 	rs.ac = kw.build()
@@ -262,6 +282,12 @@ func validateCode(what string, c *codeSpec) error {
 		return fmt.Errorf("unknown actor %q", c.Actor)
 	case c.Summary == "" || len(c.Fix) == 0 || c.Resolves == "":
 		return errors.New("needs summary, fix and resolves")
+	}
+	if what == "cause" {
+		if c.Code != "" {
+			return errors.New("a [[cause]] entry has no code")
+		}
+		return nil
 	}
 	if what == "enhanced" {
 		k := c.Code
