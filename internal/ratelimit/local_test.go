@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,5 +198,45 @@ func TestLocalDirectWritesWin(t *testing.T) {
 	}
 	if ok, err := loc.CompareAndSwap(ctx, "k", v, ratelimit.EncodeTAT(0), clk.Now().Add(time.Hour)); !ok || err != nil {
 		t.Fatalf("CompareAndSwap with the value Get returned: %v, %v", ok, err)
+	}
+}
+
+// failingPuts fails every Put while down is set, as a full disk would.
+type failingPuts struct {
+	store.Store
+	down bool
+}
+
+func (f *failingPuts) Put(ctx context.Context, k string, v []byte, exp time.Time) error {
+	if f.down {
+		return errors.New("no space left on device")
+	}
+	return f.Store.Put(ctx, k, v, exp)
+}
+
+// A failing store loses nothing: the buckets stay changed in memory, the
+// steps go on, and the next flush after the store recovers writes them.
+func TestLocalFlushFailureKeepsBuckets(t *testing.T) {
+	ctx := context.Background()
+	under := &failingPuts{Store: memstore.New(), down: true}
+	loc := ratelimit.NewLocal(under, ratelimit.LocalOptions{FlushEvery: time.Hour, Logger: quietLog})
+	defer loc.Close()
+	lm := ratelimit.New(loc, ratelimit.Options{})
+	l := mustLimit(t, "2/h", 2)
+	if r, err := lm.Allow(ctx, "k", l, 2); err != nil || !r.Allowed {
+		t.Fatal(r, err)
+	}
+	if n, err := loc.Flush(ctx); n != 1 || err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("Flush on a failing store: %d, %v; want 1 bucket not written and the cause", n, err)
+	}
+	if r, err := lm.Allow(ctx, "k", l, 1); err != nil || r.Allowed {
+		t.Fatalf("after a failed flush the bucket was lost: %+v, %v", r, err)
+	}
+	under.down = false
+	if n, err := loc.Flush(ctx); n != 0 || err != nil {
+		t.Fatalf("Flush after recovery: %d, %v", n, err)
+	}
+	if _, _, err := under.Store.Get(ctx, "k"); err != nil {
+		t.Fatalf("the bucket did not reach the recovered store: %v", err)
 	}
 }
