@@ -21,6 +21,11 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"mb":    func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/1e6) },
 	"color": causeColor,
 	"rowsOf": func(key, count string, rows []Row) rowsData {
+		return rowsData{Key: key, Count: count, Rows: rows, PerMessage: true}
+	},
+	// eventsOf: a table of events that belong to no message (NOQUEUE
+	// rejects, failed AUTH), without the messages and delay columns.
+	"eventsOf": func(key, count string, rows []Row) rowsData {
 		return rowsData{Key: key, Count: count, Rows: rows}
 	},
 }).Parse(htmlTemplate))
@@ -28,6 +33,7 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 type rowsData struct {
 	Key, Count string
 	Rows       []Row
+	PerMessage bool // rows count message attempts: show messages and worst delay
 }
 
 type htmlData struct {

@@ -79,7 +79,7 @@ type Totals struct {
 type Row struct {
 	Key        string    `json:"key"`
 	Count      int64     `json:"count"`
-	Messages   int64     `json:"messages"`
+	Messages   int64     `json:"messages,omitempty"` // absent in tables of events that belong to no message
 	WorstDelay float64   `json:"worst_delay,omitempty"`
 	First      time.Time `json:"first"`
 	Last       time.Time `json:"last"`

@@ -143,6 +143,17 @@ func TestIncoming(t *testing.T) {
 	if rep.Totals.Rejected != 5 || rep.Totals.Received != 1 || rep.Totals.Delivered != 1 {
 		t.Errorf("totals %+v", rep.Totals)
 	}
+	// Tables of events that belong to no message have no messages column
+	// (it could only ever say 0).
+	var b strings.Builder
+	if err := WriteText(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	txt := b.String()
+	i := strings.Index(txt, "SASL authentication failures")
+	if i < 0 || !strings.Contains(txt[i:], "client") || strings.Contains(txt[i:], "messages") {
+		t.Errorf("SASL table:\n%s", txt[max(i, 0):])
+	}
 }
 
 // TestTraceTestdata: the correlator's test logs (Exim included) all in one.

@@ -67,16 +67,19 @@ func WriteText(w io.Writer, r *Report) error {
 			return
 		}
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		// delay: rows of message attempts (messages and worst delay);
+		// otherwise events that belong to no message (NOQUEUE rejects,
+		// failed AUTH): when, not how many messages.
 		if delay {
 			fmt.Fprintf(tw, "  %s\t%s\tmessages\tworst delay\texample\n", keyName, countName)
 		} else {
-			fmt.Fprintf(tw, "  %s\t%s\tmessages\tlast seen\texample\n", keyName, countName)
+			fmt.Fprintf(tw, "  %s\t%s\tlast seen\texample\n", keyName, countName)
 		}
 		for _, x := range rs {
 			if delay {
 				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", x.Key, x.Count, x.Messages, Dur(x.WorstDelay), x.Example)
 			} else {
-				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", x.Key, x.Count, x.Messages, stamp(x.Last), x.Example)
+				fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", x.Key, x.Count, stamp(x.Last), x.Example)
 			}
 		}
 		tw.Flush()
