@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tempfail/tempfail/internal/facts"
+	"github.com/tempfail/tempfail/internal/logfmt"
 	"github.com/tempfail/tempfail/internal/policy"
 )
 
@@ -251,20 +252,16 @@ func (e *Engine) logDecision(ctx context.Context, o *Options, r *policy.Request,
 		slog.String("reason", v.Reason),
 		slog.String("action", v.Line()),
 		slog.Duration("took", d))
-	// A log write error must not change the answer.
-	if fh, ok := h.(attrsHandler); ok {
+	// A log write error must not change the answer. The concrete type,
+	// not an interface: through an interface call the attribute array
+	// would escape to the heap, 640 bytes per request.
+	if fh, ok := h.(*logfmt.Handler); ok {
 		_ = fh.HandleAttrs(ctx, o.Now(), level, "decision", attrs)
 		return
 	}
 	rec := slog.NewRecord(o.Now(), level, "decision", 0)
 	rec.AddAttrs(attrs...)
 	_ = h.Handle(ctx, rec)
-}
-
-// attrsHandler is a handler that logs a line without a slog.Record
-// (logfmt.Handler): the decision line then allocates nothing.
-type attrsHandler interface {
-	HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error
 }
 
 // actionLabel is the metrics label for an action: the keyword, or the

@@ -100,21 +100,26 @@ func (v Verdict) Temporary() bool {
 
 // Line renders the verdict as Postfix's action= value (access(5) syntax).
 func (v Verdict) Line() string {
-	var b strings.Builder
+	var buf [160]byte
+	return string(v.AppendLine(buf[:0]))
+}
+
+// AppendLine appends Line() to dst, for writers that need no string.
+func (v Verdict) AppendLine(dst []byte) []byte {
 	if v.Action == Reply {
-		b.WriteString(strconv.Itoa(v.Code))
+		dst = strconv.AppendInt(dst, int64(v.Code), 10)
 	} else {
-		b.WriteString(v.Action.String())
+		dst = append(dst, v.Action.String()...)
 	}
 	if v.Enhanced != "" && v.Action != Prepend && v.Action != Redirect && v.Action != BCC && v.Action != Filter {
-		b.WriteByte(' ')
-		b.WriteString(v.Enhanced)
+		dst = append(dst, ' ')
+		dst = append(dst, v.Enhanced...)
 	}
 	if v.Text != "" {
-		b.WriteByte(' ')
-		b.WriteString(sanitize(v.Text))
+		dst = append(dst, ' ')
+		dst = append(dst, sanitize(v.Text)...)
 	}
-	return b.String()
+	return dst
 }
 
 // sanitize keeps a reply on one line: a newline inside action= would end the

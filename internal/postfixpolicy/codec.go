@@ -53,7 +53,7 @@ const DefaultMaxRequestSize = 64 << 10
 func ReadRequest(br *bufio.Reader, max int) (*policy.Request, error) {
 	bp := scratchPool.Get().(*[]byte)
 	d := decoder{br: br, max: max, buf: *bp}
-	req, err := d.read()
+	req, err := d.read(new(policy.Request))
 	if cap(d.buf) <= 4*DefaultMaxRequestSize {
 		*bp = d.buf[:0]
 		scratchPool.Put(bp)
@@ -72,14 +72,19 @@ type decoder struct {
 	buf []byte
 }
 
-func (d *decoder) read() (*policy.Request, error) {
+// read parses the next request into req, which it resets first: a
+// connection reuses one Request for all its requests (nothing keeps a
+// Request once it is answered), so a request costs one allocation, its
+// string.
+func (d *decoder) read(req *policy.Request) (*policy.Request, error) {
 	raw, lines, eof, err := d.gather()
 	if err != nil {
 		return nil, err
 	}
 	// One string for the whole request: every field is a substring of it,
 	// so the request costs one copy and one allocation, not one per field.
-	return parse(string(raw), lines, eof)
+	*req = policy.Request{}
+	return parse(req, string(raw), lines, eof)
 }
 
 // gather reads the request's lines into d.buf, enforcing the size limit
@@ -158,8 +163,7 @@ func (e *ReadError) Unwrap() error { return e.Err }
 
 // parse turns the gathered lines into a Request. s holds lines lines, each
 // ended by "\n" except perhaps the last when eof.
-func parse(s string, lines int, eof bool) (*policy.Request, error) {
-	req := new(policy.Request)
+func parse(req *policy.Request, s string, lines int, eof bool) (*policy.Request, error) {
 	// One scan of the whole request; per line only if it has a NUL at all.
 	hasNUL := strings.IndexByte(s, 0) >= 0
 	for n := 1; n <= lines; n++ {

@@ -34,6 +34,7 @@ type conn struct {
 	br    *bufio.Reader
 	bw    *bufio.Writer
 	dec   decoder
+	req   policy.Request // reused: answered before the next is read
 	// wdl is the write deadline last set. Arming a deadline costs a
 	// timer update; answers are small, so it is renewed only once half
 	// of WriteTimeout has gone by.
@@ -115,7 +116,7 @@ func (c *conn) answer() bool {
 		// deadline; Postfix usually sends one in a single write.
 		c.nc.SetReadDeadline(deadline(c.s.opts.ReadTimeout))
 	}
-	req, err := c.dec.read()
+	req, err := c.dec.read(&c.req)
 	if err != nil {
 		c.readFailed(err)
 		return false

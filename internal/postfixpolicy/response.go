@@ -33,7 +33,8 @@ func writeResponseNotes(w *bufio.Writer, v policy.Verdict, verbose bool, notes [
 		// same constant but allocate building it.
 		w.WriteString(v.Action.String())
 	} else {
-		w.WriteString(v.Line())
+		// Rendered straight into the writer's free buffer: no string.
+		w.Write(v.AppendLine(w.AvailableBuffer()))
 	}
 	w.WriteByte('\n')
 	if verbose {
