@@ -47,6 +47,7 @@ Flags:
 `
 
 func reportCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	defer startProfile()() // TEMPFAIL_CPUPROFILE etc., as for serve
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "text", "output `format`: text, json or html")
