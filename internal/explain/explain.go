@@ -56,7 +56,7 @@ func (e *Explainer) byWords(input string, p *Parsed) (cause string, prob float64
 		return "", 0, false
 	}
 	var buf [64]string
-	cause, prob, known := e.words.predict(wordTokens(buf[:0], input, p.Code, p.Enhanced))
+	cause, prob, known := e.words.predict(wordTokens(buf[:0], modelText(p), p.Code, p.Enhanced))
 	if known < minKnownWords || prob < minWordProb || e.rules.byCause[cause] == nil {
 		return "", 0, false
 	}

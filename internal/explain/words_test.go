@@ -96,7 +96,7 @@ func TestWordModelCrossValidated(t *testing.T) {
 			if code == *x.Cause {
 				byCode++
 			}
-			if c, _, _ := m.predict(wordTokens(nil, x.Input, p.Code, p.Enhanced)); c == *x.Cause {
+			if c, _, _ := m.predict(wordTokens(nil, modelText(&p), p.Code, p.Enhanced)); c == *x.Cause {
 				byWords++
 			}
 		}
@@ -146,4 +146,21 @@ func FuzzLoadWordModel(f *testing.F) {
 		}
 		m.predict([]string{"greylisted", "enh:4.7.1", "code:450"})
 	})
+}
+
+// TestModelText: the word model reads the extracted reply, not the log,
+// bounce or client wrapper around it.
+func TestModelText(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"450 4.7.1 <a@b.example>: Recipient address rejected: Greylisted", "<a@b.example>: Recipient address rejected: Greylisted"},
+		{"<a@b.example>: host mx.b.example[192.0.2.1] said: 554 5.7.1 Spam score too high (in reply to end of DATA command)", "Spam score too high"},
+		{"Final-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 554 Transaction failed", "Transaction failed"},
+		{"SMTP Error: data not accepted.SMTP server error: DATA END command failed Detail: 550 5.7.1 Message rejected", "Message rejected"},
+		{"Connection timed out", "Connection timed out"},
+	} {
+		p := Extract(tt.in)
+		if got := modelText(&p); got != tt.want {
+			t.Errorf("modelText(%.60q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }
