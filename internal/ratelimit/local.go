@@ -26,7 +26,9 @@ import (
 // Local implements Atomic, so a Limiter over it runs each step here, and
 // store.Store for the same keys: Get answers from memory for a bucket it
 // holds, and a Put, Delete, CompareAndSwap or Incr of a key drops the
-// bucket from memory first, so the store's state wins. Keys it has not
+// bucket from memory first, so the store's state wins (except against a
+// flush writing that very key at that moment: rate-limit keys are meant to
+// be written through Local only). Keys it has not
 // seen are read from the store once (the embedded store answers a key it
 // never had from its Bloom filter).
 //
@@ -276,13 +278,11 @@ func (l *Local) flush(ctx context.Context, sweep bool) (int, error) {
 	now := l.o.Now().UnixNano()
 	failed := 0
 	var first error
+	var batch []pendingWrite
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()
-		// The writes happen under the shard's lock so that a Put of the
-		// same key by someone else (which drops the bucket first, under
-		// this lock) is never overwritten by an older TAT.
-		keep := sh.dirty[:0]
+		batch = batch[:0]
 		for _, k := range sh.dirty {
 			v, ok := sh.m[k]
 			b := unpack(v)
@@ -296,21 +296,13 @@ func (l *Local) flush(ctx context.Context, sweep bool) (int, error) {
 				delete(sh.m, k)
 				continue
 			}
-			err := l.st.Put(ctx, k.String(), EncodeTAT(tat), time.Unix(0, tat).Add(l.o.Slack))
-			if err != nil {
-				failed++
-				if first == nil {
-					first = fmt.Errorf("ratelimit: write %q: %w", k.String(), err)
-				}
-				keep = append(keep, k)
-				continue
-			}
+			batch = append(batch, pendingWrite{k, tat})
 			b.dirty = false
 			sh.m[k] = pack(b)
 		}
-		clear(sh.dirty[len(keep):])
-		sh.dirty = keep
-		if len(keep) == 0 && cap(keep) > 1024 {
+		clear(sh.dirty)
+		sh.dirty = sh.dirty[:0]
+		if cap(sh.dirty) > 1024 {
 			sh.dirty = nil // a burst of changed keys does not pin its list
 		}
 		if sweep {
@@ -321,8 +313,37 @@ func (l *Local) flush(ctx context.Context, sweep bool) (int, error) {
 			}
 		}
 		sh.mu.Unlock()
+		// The store is written without the shard's lock: a slow store
+		// (one waiting for a merge) never holds up the requests charging
+		// these keys. A bucket that could not be written is marked
+		// changed again, unless a newer charge already did.
+		for _, w := range batch {
+			err := l.st.Put(ctx, w.k.String(), EncodeTAT(w.tat), time.Unix(0, w.tat).Add(l.o.Slack))
+			if err == nil {
+				continue
+			}
+			failed++
+			if first == nil {
+				first = fmt.Errorf("ratelimit: write %q: %w", w.k.String(), err)
+			}
+			sh.mu.Lock()
+			if v, ok := sh.m[w.k]; ok {
+				if b := unpack(v); !b.dirty {
+					b.dirty = true
+					sh.m[w.k] = pack(b)
+					sh.dirty = append(sh.dirty, w.k)
+				}
+			}
+			sh.mu.Unlock()
+		}
 	}
 	return failed, first
+}
+
+// pendingWrite is a changed bucket on its way to the store.
+type pendingWrite struct {
+	k   bucketKey
+	tat int64
 }
 
 // Len is the number of buckets held in memory.

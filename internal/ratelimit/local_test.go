@@ -240,3 +240,53 @@ func TestLocalFlushFailureKeepsBuckets(t *testing.T) {
 		t.Fatalf("the bucket did not reach the recovered store: %v", err)
 	}
 }
+
+// blockingPuts holds every Put until release is closed, as a store waiting
+// for a merge would.
+type blockingPuts struct {
+	store.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingPuts) Put(ctx context.Context, k string, v []byte, exp time.Time) error {
+	select {
+	case b.entered <- struct{}{}:
+	default:
+	}
+	<-b.release
+	return b.Store.Put(ctx, k, v, exp)
+}
+
+// A slow store write never holds up a charge: the flush writes without the
+// bucket's lock.
+func TestLocalFlushDoesNotBlockCharges(t *testing.T) {
+	ctx := context.Background()
+	under := &blockingPuts{Store: memstore.New(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	loc := ratelimit.NewLocal(under, ratelimit.LocalOptions{FlushEvery: time.Hour, Logger: quietLog})
+	lm := ratelimit.New(loc, ratelimit.Options{})
+	l := mustLimit(t, "100/h", 100)
+	if _, err := lm.Allow(ctx, "k", l, 1); err != nil {
+		t.Fatal(err)
+	}
+	flushed := make(chan error, 1)
+	go func() { _, err := loc.Flush(ctx); flushed <- err }()
+	<-under.entered // the flush is inside the store's Put
+	charged := make(chan error, 1)
+	go func() { _, err := lm.Allow(ctx, "k", l, 1); charged <- err }()
+	select {
+	case err := <-charged:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a charge waited for the store write of its bucket")
+	}
+	close(under.release)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if err := loc.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
