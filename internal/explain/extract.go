@@ -129,16 +129,30 @@ func extractReply(s string) Parsed {
 // code may follow it; an enhanced code alone also counts (RFC 3463 section
 // 2). Whichever token comes first wins.
 func findReply(s string) (code int, enh string, rest string, start int, ok bool) {
+	// A 2xx is a success, never the failure being explained: in a session
+	// transcript ("MAIL FROM: ...\n250 ok\nRCPT TO: ...\n421 ...") the
+	// failing reply comes later. A 2xx counts only when nothing else does.
+	var ok2 struct {
+		code, start int
+		enh, rest   string
+		found       bool
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < '2' || c > '5' || !tokenStart(s, i) || processID(s, i) {
 			continue
 		}
 		if n, end, good := basicAt(s, i); good {
-			if expectedCode(s[:i]) || countedNumber(s[:i]) {
-				continue // "Expected response code 250 but got code 550", "quota of 500"
+			if expectedCode(s[:i]) || countedNumber(s[:i]) || unitFollows(s[end:]) {
+				continue // "Expected response code 250 but got code 550", "quota of 500", "256 MB"
 			}
 			e, rest := enhancedNear(s, n, end)
+			if n < 300 {
+				if !ok2.found {
+					ok2.code, ok2.enh, ok2.rest, ok2.start, ok2.found = n, e, rest, i, true
+				}
+				continue
+			}
 			return n, e, rest, i, true
 		}
 		if e, eend, eok := enhancedAt(s, i); eok {
@@ -149,10 +163,32 @@ func findReply(s string) (code int, enh string, rest string, start int, ok bool)
 			if n == 0 {
 				n = deferredBasic(s[eend:])
 			}
+			if e[0] == '2' {
+				continue
+			}
 			return n, e, s[eend:], i, true
 		}
 	}
+	if ok2.found {
+		return ok2.code, ok2.enh, ok2.rest, ok2.start, true
+	}
 	return 0, "", s, 0, false
+}
+
+// unitFollows: a number followed by a unit of size or time ("256 MB",
+// "300 seconds") is a quantity, not a reply code.
+func unitFollows(rest string) bool {
+	rest = strings.TrimLeft(rest, " ")
+	end := 0
+	for end < len(rest) && isAlpha(rest[end]) {
+		end++
+	}
+	switch lowerASCII(rest[:end]) {
+	case "b", "kb", "mb", "gb", "tb", "kib", "mib", "gib", "bytes", "byte", "k", "m",
+		"ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "hours", "days":
+		return true
+	}
+	return false
 }
 
 // processID: digits in brackets glued to a word are a process id or a

@@ -134,7 +134,12 @@ func extractPostfixReject(s, lower string) Parsed {
 	}
 	if strings.HasPrefix(lowerASCII(rest), "from ") {
 		rest = rest[len("from "):]
-		if k := strings.Index(rest, ": "); k > 0 {
+		// host[ip] is one token, usually followed by ": " (some log
+		// rewriters drop the colon: "from unknown[ip] 450 4.7.25 ...").
+		if k := strings.IndexByte(rest, ' '); k > 0 && strings.HasSuffix(strings.TrimSuffix(rest[:k], ":"), "]") {
+			p.Remote = strings.TrimSuffix(rest[:k], ":")
+			rest = rest[k+1:]
+		} else if k := strings.Index(rest, ": "); k > 0 {
 			p.Remote = rest[:k]
 			rest = rest[k+2:]
 		}
