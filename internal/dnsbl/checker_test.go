@@ -359,8 +359,8 @@ func TestQueryName(t *testing.T) {
 	}
 }
 
-// TestDistinctZonesQueriedOnce: a list written several times is asked
-// once, and a second Score for the same client is answered from the
+// TestDistinctZonesQueriedOnceAndCached: a list written several times is
+// asked once, and a second Score for the same client is answered from the
 // shared cache without any query.
 func TestDistinctZonesQueriedOnceAndCached(t *testing.T) {
 	srv := startDNS(t)
@@ -391,10 +391,10 @@ func TestDistinctZonesQueriedOnceAndCached(t *testing.T) {
 	if second.Score != first.Score || hits(second.Hits) != hits(first.Hits) {
 		t.Errorf("second result %d %s differs from %d %s", second.Score, hits(second.Hits), first.Score, hits(first.Hits))
 	}
-	// Hits own their addresses.
+	// Two hits on one list do not share their addresses.
 	second.Hits[0].Addrs[0] = netip.Addr{}
-	if third := c.Score(ctx, ip("203.0.113.7")); hits(third.Hits) != hits(first.Hits) {
-		t.Errorf("result shares memory: %s", hits(third.Hits))
+	if hits(second.Hits[1:]) != hits(first.Hits[1:]) {
+		t.Errorf("hits share memory: %s", hits(second.Hits))
 	}
 }
 
@@ -450,10 +450,8 @@ func (b *barrier) LookupTXT(ctx context.Context, name string) (resolver.TXTResul
 	return b.r.LookupTXT(ctx, name)
 }
 
-// TestParallelQueries: on a cold cache the lists are asked in parallel.
-// Then, with every answer cached, they are asked inline (no goroutines);
-// and when the cache has lost the answers although the client was seen
-// recently, the first uncached answer switches the rest back to parallel.
+// TestParallelQueries: the lists are asked in parallel (a client not
+// remembered: a cold cache, or a score built from uncached answers).
 func TestParallelQueries(t *testing.T) {
 	srv := startDNS(t)
 	names := []string{"7.113.0.203.zen.test", "7.113.0.203.bb.test", "7.113.0.203.sem.test"}
@@ -462,52 +460,93 @@ func TestParallelQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
 	client := ip("203.0.113.7")
-	res := c.Score(ctx, client)
+	res := c.Score(context.Background(), client)
 	if b.failed {
 		t.Fatal("cold cache: lookups were not in flight together, zones queried one after the other")
 	}
 	if res.Score != 6 {
 		t.Errorf("score %d", res.Score)
 	}
+}
 
-	// Warm: once every answer came from the cache (second Score), the
-	// lists are asked in configuration order, inline.
-	b.mu.Lock()
-	b.wait = nil
-	b.mu.Unlock()
+// TestScoreRemembered: a clean score built from cached answers is reused
+// without asking the resolver until the first answer's TTL ends; a score
+// with a failed list, or built from answers the resolver did not keep, is
+// not.
+func TestScoreRemembered(t *testing.T) {
+	srv := startDNS(t)
+	names := []string{"7.113.0.203.zen.test", "7.113.0.203.bb.test"}
+	b := newBarrier(newResolver(t, srv), names...)
+	c, err := New(b, Config{Sites: sites(t, "zen.test*2", "bb.test*3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	c.now = func() time.Time { return now }
+	ctx := context.Background()
+	client := ip("203.0.113.7")
+	score := func() (int, []string) {
+		t.Helper()
+		b.mu.Lock()
+		b.calls, b.wait = nil, nil
+		b.mu.Unlock()
+		res := c.Score(ctx, client)
+		return res.Score, b.calls
+	}
+	// Cold: asked, answers not from the cache, so not remembered.
+	if s, calls := score(); s != 5 || len(calls) != 2 {
+		t.Fatalf("cold: score %d, calls %v", s, calls)
+	}
+	// From the resolver's cache: asked, now remembered.
+	if s, calls := score(); s != 5 || len(calls) != 2 {
+		t.Fatalf("cached: score %d, calls %v", s, calls)
+	}
 	queries := srv.TotalQueries()
-	c.Score(ctx, client)
-	b.calls = nil
-	if res := c.Score(ctx, client); res.Score != 6 {
-		t.Errorf("warm score %d", res.Score)
+	for range 3 {
+		if s, calls := score(); s != 5 || len(calls) != 0 {
+			t.Fatalf("remembered: score %d, calls %v", s, calls)
+		}
 	}
-	if !slices.Equal(b.calls, names) || srv.TotalQueries() != queries {
-		t.Errorf("warm: calls %v, %d queries", b.calls, srv.TotalQueries()-queries)
+	if srv.TotalQueries() != queries {
+		t.Error("queries sent for a remembered score")
 	}
-
-	// The resolver forgot everything: zen.test is asked inline, finds no
-	// cached answer, and bb.test and sem.test are then asked together.
-	b2 := newBarrier(newResolver(t, srv), names[1:]...)
-	b.mu.Lock()
-	b.r, b.wait, b.all, b.arrived, b.calls = b2.r, b2.wait, b2.all, 0, nil
-	b.mu.Unlock()
-	if res := c.Score(ctx, client); res.Score != 6 {
-		t.Errorf("evicted score %d", res.Score)
+	// The IPv4-mapped form is the same client.
+	if res := c.Score(ctx, netip.AddrFrom16(client.As16())); res.Score != 5 || len(b.calls) != 0 {
+		t.Errorf("mapped: score %d, calls %v", res.Score, b.calls)
 	}
-	if b.failed {
-		t.Fatal("after an uncached answer the remaining lists were not asked in parallel")
+	// The test zones answer with a TTL of an hour or less: past it, asked again.
+	now = now.Add(2 * time.Hour)
+	if s, calls := score(); s != 5 || len(calls) != 2 {
+		t.Fatalf("expired: score %d, calls %v", s, calls)
 	}
-	if b.calls[0] != names[0] {
-		t.Errorf("calls %v: zen.test not asked first", b.calls)
+	// Another client is not served this one's score.
+	if res := c.Score(ctx, ip("203.0.113.8")); res.Score == 5 && len(b.calls) == 0 {
+		t.Error("another client got the remembered score")
 	}
 }
 
-// TestNoCacheNeverWarm: with the resolver's cache disabled no answer is
-// ever cached, so every Score asks in parallel (never inline first, which
-// would add a round trip).
-func TestNoCacheNeverWarm(t *testing.T) {
+// TestFailedScoreNotRemembered: a list that did not answer leaves the score
+// incomplete; the next request asks again.
+func TestFailedScoreNotRemembered(t *testing.T) {
+	srv := startDNS(t)
+	c, err := New(newResolver(t, srv), Config{Sites: sites(t, "zen.test*2", "fail.test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := ip("203.0.113.30") // SERVFAIL from fail.test
+	for range 3 {
+		c.Score(context.Background(), client)
+	}
+	if _, ok := c.scores.get(client, time.Now()); ok {
+		t.Error("a score with a failed list was remembered")
+	}
+}
+
+// TestNoCacheNothingRemembered: with the resolver's cache disabled no
+// answer is ever cached, so no score is remembered either: every Score
+// asks (in parallel).
+func TestNoCacheNothingRemembered(t *testing.T) {
 	srv := startDNS(t)
 	r, err := resolver.New(resolver.Config{Servers: []string{srv.Addr()}, Timeout: time.Second, Attempts: 1, CacheSize: -1})
 	if err != nil {
@@ -526,32 +565,8 @@ func TestNoCacheNeverWarm(t *testing.T) {
 			t.Fatalf("round %d: score %d, parallel %v", i, res.Score, !b.failed)
 		}
 	}
-	if c.warm.get(client, time.Now()) {
-		t.Error("client marked warm without a cache")
-	}
-}
-
-func TestWarmHints(t *testing.T) {
-	var w warmHints
-	now := time.Unix(1_800_000_000, 0)
-	a, b := ip("203.0.113.7"), ip("2001:db8::7")
-	if w.get(a, now) {
-		t.Error("empty table says warm")
-	}
-	w.set(a, now.Add(time.Minute))
-	if !w.get(a, now) || !w.get(a, now.Add(59*time.Second)) {
-		t.Error("not warm within the TTL")
-	}
-	if w.get(a, now.Add(time.Minute)) {
-		t.Error("still warm at expiry")
-	}
-	if w.get(b, now) {
-		t.Error("another address is warm")
-	}
-	// A later Score extends (or shortens) the hint.
-	w.set(a, now.Add(time.Second))
-	if w.get(a, now.Add(2*time.Second)) {
-		t.Error("old expiry kept")
+	if _, ok := c.scores.get(client, time.Now()); ok {
+		t.Error("score remembered without a cache")
 	}
 }
 

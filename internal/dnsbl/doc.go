@@ -37,6 +37,12 @@
 // does not answer in time contributes 0 and is named in Result.TempFail:
 // a slow list must neither block mail nor fail the request.
 //
+// The Checker also remembers each client's score, like postscreen's DNSBL
+// cache: a clean score (every list answered usably) built from cached
+// answers is returned again, without a lookup, until the first of those
+// answers expires. A fixed table of 65 536 slots holds these, so a busy
+// site's scores cost no more than the answers they came from.
+//
 // Only A records in 127.0.0.0/8 count (RFC 5782 section 2.1: that is where
 // lists put their data, so that an answer can never be mistaken for a
 // real host). Anything else is ignored and reported as a Problem: it is
