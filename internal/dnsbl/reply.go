@@ -39,11 +39,33 @@ func RejectText(ip netip.Addr, list, reason string) string {
 // FillText is RejectText with another template ({ip}, {list}; a
 // configured reply text).
 func FillText(tmpl string, ip netip.Addr, list, reason string) string {
-	s := strings.NewReplacer("{ip}", ip.Unmap().WithZone("").String(), "{list}", list).Replace(tmpl)
-	if reason = Sanitize(reason); reason != "" {
-		s += "; " + reason
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(list) + 40 + len(reason))
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			break
+		}
+		b.WriteString(tmpl[:i])
+		tmpl = tmpl[i:]
+		switch {
+		case strings.HasPrefix(tmpl, "{ip}"):
+			b.WriteString(ip.Unmap().WithZone("").String())
+			tmpl = tmpl[len("{ip}"):]
+		case strings.HasPrefix(tmpl, "{list}"):
+			b.WriteString(list)
+			tmpl = tmpl[len("{list}"):]
+		default:
+			b.WriteByte('{')
+			tmpl = tmpl[1:]
+		}
 	}
-	return s
+	if reason = Sanitize(reason); reason != "" {
+		b.WriteString("; ")
+		b.WriteString(reason)
+	}
+	return b.String()
 }
 
 // Reason looks up the TXT record published with hit (RFC 5782 section

@@ -25,6 +25,16 @@ func budget(ctx context.Context) context.Context {
 	return &budgetCtx{Context: ctx, deadline: dl.Add(-keep)}
 }
 
+// budget is budget(ctx), made once for the ctx of the request.
+func (s *Set) budget(ctx context.Context) context.Context {
+	s.budMu.Lock()
+	defer s.budMu.Unlock()
+	if s.budOf != ctx || s.budCtx == nil {
+		s.budOf, s.budCtx = ctx, budget(ctx)
+	}
+	return s.budCtx
+}
+
 type budgetCtx struct {
 	context.Context
 	deadline time.Time

@@ -74,6 +74,12 @@ type Set struct {
 	dnsbl  once[DNSBL]
 	risk   once[Risk]
 	extra  []RiskPart
+
+	// The budgeted context of the last ctx asked for (see budget): the
+	// checks of one request pass the same ctx, so one is made per request.
+	budMu  sync.Mutex
+	budOf  context.Context
+	budCtx context.Context
 }
 
 // Init binds the set to a request. txn may be nil.
@@ -167,7 +173,7 @@ func (s *Set) reverseDNS(ctx context.Context) ReverseDNS {
 	if r == nil {
 		return ReverseDNS{Status: TempFail, Why: "no resolver"}
 	}
-	ctx = budget(ctx)
+	ctx = s.budget(ctx)
 	ip := s.req.Client.Unmap()
 	ptr, err := r.LookupPTR(ctx, ip)
 	switch {
@@ -245,7 +251,7 @@ func (s *Set) senderDomain(ctx context.Context) SenderDomain {
 	if r == nil {
 		return SenderDomain{Status: TempFail, Domain: d, Via: "no resolver"}
 	}
-	ctx = budget(ctx)
+	ctx = s.budget(ctx)
 	mx, err := r.LookupMX(ctx, d)
 	switch {
 	case err != nil:
@@ -342,7 +348,7 @@ func (s *Set) checkSPF(ctx context.Context) SPF {
 		res.Result, res.Why = spf.TempError, "no resolver"
 		return res
 	}
-	bctx := budget(ctx)
+	bctx := s.budget(ctx)
 	// The library takes the domain after the first "@" (or the HELO).
 	libDomain := helo
 	if at := strings.IndexByte(res.Sender, '@'); at >= 0 && at < len(res.Sender)-1 {
@@ -404,7 +410,7 @@ func (s *Set) DNSBL(ctx context.Context) DNSBL {
 		if s.src == nil || s.src.DNSBL == nil || s.req == nil || !s.req.Client.IsValid() {
 			return DNSBL{}
 		}
-		res := s.src.DNSBL.Score(budget(ctx), s.req.Client.Unmap())
+		res := s.src.DNSBL.Score(s.budget(ctx), s.req.Client.Unmap())
 		if s.src.OnDNSBL != nil {
 			s.src.OnDNSBL(ctx, s.req, res)
 		}
@@ -420,7 +426,7 @@ func (s *Set) DNSBLReason(ctx context.Context, hit dnsbl.Hit) string {
 	if s.src == nil || s.src.DNSBL == nil {
 		return ""
 	}
-	return s.src.DNSBL.Reason(budget(ctx), hit)
+	return s.src.DNSBL.Reason(s.budget(ctx), hit)
 }
 
 // Summary renders every fact computed so far, for people (tempfail query).
