@@ -93,3 +93,44 @@ func TestCacheSharded(t *testing.T) {
 		t.Fatalf("%d entries, capacity %d", n, c.capacity())
 	}
 }
+
+// TestCacheFront: a large cache answers repeated lookups from its front
+// table; the front never serves an expired answer or another name's or
+// type's, and a new answer put after expiry is the one returned.
+func TestCacheFront(t *testing.T) {
+	now := time.Unix(1e9, 0)
+	c := newCache(100_000)
+	if len(c.front) == 0 {
+		t.Fatal("no front table for a large cache")
+	}
+	a := &answer{status: Found, expires: now.Add(time.Minute)}
+	k := key{"example.test", 15}
+	c.put(k, a, now)
+	for range 3 {
+		if got := c.get(k, now); got != a {
+			t.Fatalf("get = %p, want %p", got, a)
+		}
+	}
+	if c.get(key{"example.test", 16}, now) != nil || c.get(key{"other.test", 15}, now) != nil {
+		t.Error("front served another type or name")
+	}
+	later := now.Add(2 * time.Minute)
+	if c.get(k, later) != nil {
+		t.Error("front served an expired answer")
+	}
+	b := &answer{status: NotFound, expires: later.Add(time.Minute)}
+	c.put(k, b, later)
+	if got := c.get(k, later); got != b {
+		t.Errorf("after expiry get = %p, want the new answer %p", got, b)
+	}
+	// Names that share a front slot take turns; each is still found.
+	for i := range 5000 {
+		c.put(key{fmt.Sprintf("n%d.test", i), 1}, &answer{expires: now.Add(time.Hour)}, now)
+	}
+	for i := range 5000 {
+		kk := key{fmt.Sprintf("n%d.test", i), 1}
+		if got := c.get(kk, now); got == nil || got.k != kk {
+			t.Fatalf("%v: got %v", kk, got)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 // answer is an immutable, cacheable outcome of one (name, type) question.
 // Exactly one of the record slices is used, according to the type.
 type answer struct {
+	k       key // set when cached
 	status  Status
 	nx      bool
 	rcode   int
