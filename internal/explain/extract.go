@@ -104,6 +104,10 @@ var clientMarkers = []string{
 	"econnrefused", "econnreset", "enotfound", "ehostunreach", "dial tcp", "phpmailer", "nodemailer",
 	"error sending email", "can not send email", "cannot send email", "could not send mail", "net_io_",
 	"transport connection", "errno", "getaddrinfo", "could not be sent", "unable to send", "failed to send",
+	// nodemailer "Error: queryA ETIMEOUT host", "Error: Timed out while
+	// waiting for greeting", Node TLS "Hostname/IP doesn't match
+	// certificate's altnames"; msmtp's "msmtp: ..." lines.
+	"etimeout", "waiting for greeting", "certificate's altnames", "msmtp:",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",
@@ -559,6 +563,10 @@ var proseDeferred = []string{
 	// Exim's receiving side: "sender verify defer for <a@b>: ..." (the
 	// callout failed temporarily; the client gets a 4xx).
 	"verify defer for",
+	// Postfix's delay notice "It will be retried until it is 5 day(s)
+	// old."; Exim's "This is a temporary error. The following address(es)
+	// deferred: ... Message will be reattempted later".
+	"will be retried until", "this is a temporary error", "will be reattempted",
 }
 
 var proseFailed = []string{

@@ -24,22 +24,29 @@ var holdoutFloors = map[string]float64{"cause": 0.85, "temporary": 0.95}
 var measuredFloors = map[string]map[string]float64{
 	// With the word model (words.go): 77.6% / 96.5%; with its smoothing
 	// chosen by cross-validation on the tuning sets: 78.8% / 96.5%.
-	"blind4": {"cause": 0.78, "temporary": 0.96},
+	// Rules .6 (tune8): 81.2% / 97.6%.
+	"blind4": {"cause": 0.81, "temporary": 0.97},
 	// blind5 was collected beside tune5 and scored once after rules
 	// 2025-11-28.3 were tuned on tune5 (entries sharing a page with any
 	// other set removed first): 73.9% cause (82/111), 91.9% temporary;
 	// with the word model: 77.5% (86/111), 91.9%; with its smoothing
 	// chosen by cross-validation on the tuning sets: 80.2% (89/111), 91.9%;
 	// rules .4 and the model reading the reply only: 82.0%, 92.8%.
-	"blind5": {"cause": 0.81, "temporary": 0.92},
+	// Rules .6 (tune8): 84.7% / 92.8%.
+	"blind5": {"cause": 0.84, "temporary": 0.92},
 	// blind6 was collected (non-GitHub pages only) beside tune6 (GitHub
 	// only), no page shared with any set, and scored once with rules
 	// 2025-11-28.4 and the word model: 82.0% (132/161), 95.0% (153/161).
 	"blind6": {"cause": 0.81, "temporary": 0.95},
+	// blind7 was collected (non-GitHub pages only) beside tune8 (GitHub
+	// only), no page or input shared with any set, and scored once with
+	// rules 2025-11-28.6 (tuned on tune8) and the word model learned with
+	// tune8: 81.2% (65/80) cause, 97.5% (78/80) temporary.
+	"blind7": {"cause": 0.81, "temporary": 0.97},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "tune", "tune2", "tune3", "tune5", "tune6", "tune7"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
