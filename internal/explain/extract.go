@@ -108,6 +108,9 @@ var clientMarkers = []string{
 	// waiting for greeting", Node TLS "Hostname/IP doesn't match
 	// certificate's altnames"; msmtp's "msmtp: ..." lines.
 	"etimeout", "waiting for greeting", "certificate's altnames", "msmtp:",
+	// Thunderbird: "An error occurred while sending mail. The mail server
+	// responded: ...".
+	"an error occurred while sending mail",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",
@@ -567,6 +570,12 @@ var proseDeferred = []string{
 	// old."; Exim's "This is a temporary error. The following address(es)
 	// deferred: ... Message will be reattempted later".
 	"will be retried until", "this is a temporary error", "will be reattempted",
+	// sendmail's delay warning ("** THIS IS A WARNING MESSAGE ONLY **",
+	// "Will keep trying until message is 5 days old"); Exchange 5.5's
+	// "Rescheduling delivery for later".
+	"this is a warning message only", "will keep trying until", "rescheduling delivery",
+	// Haraka outbound: "Temp failing <id> for 4096 seconds: ...".
+	"temp failing",
 }
 
 var proseFailed = []string{

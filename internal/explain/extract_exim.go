@@ -11,8 +11,7 @@ func isEximLine(lower string) bool {
 		!strings.Contains(lower, "remote mail") && !strings.Contains(lower, "rejected ") && !strings.Contains(lower, "defer (") {
 		return false
 	}
-	return strings.Contains(lower, " == ") || strings.Contains(lower, " ** ") ||
-		strings.HasPrefix(lower, "== ") || strings.HasPrefix(lower, "** ") ||
+	return eximFlag(lower, "==") || eximFlag(lower, "**") ||
 		strings.Contains(lower, "smtp error from remote mail") ||
 		strings.Contains(lower, " defer (") ||
 		strings.Contains(lower, "rejected rcpt ") || strings.Contains(lower, "rejected mail ") ||
@@ -32,9 +31,9 @@ func isEximLine(lower string) bool {
 func extractExim(s, lower string) Parsed {
 	p := Parsed{Format: "exim"}
 	switch {
-	case strings.Contains(lower, " ** ") || strings.HasPrefix(lower, "** "):
+	case eximFlag(lower, "**"):
 		p.Hint = HintFailed
-	case strings.Contains(lower, " == ") || strings.HasPrefix(lower, "== ") || strings.Contains(lower, " defer ("):
+	case eximFlag(lower, "==") || strings.Contains(lower, " defer ("):
 		p.Hint = HintDeferred
 	case strings.Contains(lower, "temporarily rejected"):
 		p.Hint = HintDeferred
@@ -127,6 +126,31 @@ func afterCommand(s string) string {
 		return s[k+2:]
 	}
 	return s
+}
+
+// eximFlag reports whether lower has Exim's delivery flag f ("==" or "**")
+// at the start or after a space, followed by the recipient: an address, a
+// file or a pipe. Sendmail's "** THIS IS A WARNING MESSAGE ONLY **" banner
+// (a delay notice) is not a failed delivery.
+func eximFlag(lower, f string) bool {
+	for i := 0; i < len(lower); {
+		k := strings.Index(lower[i:], f+" ")
+		if k < 0 {
+			return false
+		}
+		k += i
+		if k == 0 || lower[k-1] == ' ' {
+			tok := lower[k+len(f)+1:]
+			if e := strings.IndexAny(tok, " \t\n"); e >= 0 {
+				tok = tok[:e]
+			}
+			if strings.ContainsAny(tok, "@/|<") {
+				return true
+			}
+		}
+		i = k + len(f)
+	}
+	return false
 }
 
 // markerEnd is the index just after an Exim "==" or "**" flag, -1 if none.
