@@ -150,7 +150,7 @@ func findReply(s string) (code int, enh string, rest string, start int, ok bool)
 			continue
 		}
 		if n, end, good := basicAt(s, i); good {
-			if expectedCode(s[:i]) || countedNumber(s[:i]) || unitFollows(s[end:]) {
+			if expectedCode(s[:i]) || countedNumber(s[:i]) || httpStatus(s[:i]) || unitFollows(s[end:]) {
 				continue // "Expected response code 250 but got code 550", "quota of 500", "256 MB"
 			}
 			e, rest := enhancedNear(s, n, end)
@@ -344,6 +344,22 @@ func expectedCode(before string) bool {
 	return !strings.Contains(between, "got") && !strings.Contains(between, "but") &&
 		!strings.Contains(between, "received") && !strings.Contains(between, "instead") &&
 		!strings.ContainsAny(between, "\n.;")
+}
+
+// httpStatus: the number is an HTTP status of a sending service's API
+// ("statusCode: 403", {"ErrorCode":400}), not an SMTP reply.
+func httpStatus(before string) bool {
+	b := before
+	if len(b) > 24 {
+		b = b[len(b)-24:]
+	}
+	b = strings.TrimRight(lowerASCII(b), " :=\"'")
+	for _, w := range []string{"statuscode", "status code", "status_code", "http status", "http/1.1", "http/1.0", "http/2", "errorcode", "error_code"} {
+		if strings.HasSuffix(b, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // countedNumber: the number is a quantity, not a reply code ("your relay
@@ -574,8 +590,9 @@ var proseDeferred = []string{
 	// "Will keep trying until message is 5 days old"); Exchange 5.5's
 	// "Rescheduling delivery for later".
 	"this is a warning message only", "will keep trying until", "rescheduling delivery",
-	// Haraka outbound: "Temp failing <id> for 4096 seconds: ...".
-	"temp failing",
+	// Haraka outbound: "Temp failing <id> for 4096 seconds: ..."; OpenSMTPD
+	// mda/mta "result=TempFail".
+	"temp failing", "result=tempfail",
 }
 
 var proseFailed = []string{
@@ -625,7 +642,16 @@ func sendmailHint(lower, enh string) string {
 // no free-standing one: smtp_code=550, "smtp_code":550, "code":550.
 func fieldCode(s, lower string) int {
 	for _, name := range []string{`"smtp_code":`, "smtp_code=", `"code":`, "code=", "smtpcode=", "smtp code:", "code:"} {
-		if k := strings.Index(lower, name); k >= 0 {
+		for from := 0; ; {
+			k := strings.Index(lower[from:], name)
+			if k < 0 {
+				break
+			}
+			k += from
+			from = k + len(name)
+			if k > 0 && isAlpha(name[0]) && (isAlpha(lower[k-1]) || lower[k-1] == '_') {
+				continue // "statusCode: 403", "errorCode=...": another field
+			}
 			v := strings.TrimLeft(s[k+len(name):], ` "`)
 			if n, _, ok := basicAt(v+" ", 0); ok && v[0] >= '2' && v[0] <= '5' {
 				return n
