@@ -122,11 +122,20 @@ func (lm *Limiter) Peek(ctx context.Context, key string, l Limit, cost int64) (R
 }
 
 func (lm *Limiter) step(ctx context.Context, key string, l Limit, cost int64, peek bool) (Result, error) {
+	return lm.stepAt(ctx, key, l, cost, peek, time.Time{})
+}
+
+// stepAt is step at the instant now (the zero Time: read the clock), so
+// that the charges of one AllowAll see one instant and read the clock once.
+func (lm *Limiter) stepAt(ctx context.Context, key string, l Limit, cost int64, peek bool, now time.Time) (Result, error) {
 	if cost < 0 {
 		return Result{}, fmt.Errorf("%w: %d for %q", ErrNegativeCost, cost, key)
 	}
+	if now.IsZero() {
+		now = lm.o.Now()
+	}
 	if lm.atomic != nil {
-		r, err := lm.atomic.GCRA(ctx, AtomicCall{Key: key, Now: lm.o.Now(), Cost: cost, Limit: l, Peek: peek, Slack: lm.o.Slack})
+		r, err := lm.atomic.GCRA(ctx, AtomicCall{Key: key, Now: now, Cost: cost, Limit: l, Peek: peek, Slack: lm.o.Slack})
 		if err != nil {
 			return Result{}, fmt.Errorf("ratelimit: %q: %w", key, err)
 		}
@@ -138,7 +147,7 @@ func (lm *Limiter) step(ctx context.Context, key string, l Limit, cost int64, pe
 		var r Result
 		err := lm.upd.Update(ctx, key, func(old []byte, _ bool) ([]byte, time.Time, bool) {
 			tat, _ := DecodeTAT(old)
-			r = Decide(tat, lm.o.Now().UnixNano(), cost, l)
+			r = Decide(tat, now.UnixNano(), cost, l)
 			if r.TAT == tat {
 				return nil, time.Time{}, false
 			}
@@ -161,7 +170,7 @@ func (lm *Limiter) step(ctx context.Context, key string, l Limit, cost int64, pe
 			// A value that does not decode starts over and is replaced.
 			tat, _ = DecodeTAT(old)
 		}
-		r := Decide(tat, lm.o.Now().UnixNano(), cost, l)
+		r := Decide(tat, now.UnixNano(), cost, l)
 		if peek || r.TAT == tat {
 			// Nothing to write: a denial, a cost of 0, or a Peek.
 			return r, nil

@@ -71,8 +71,9 @@ func (lm *Limiter) AllowAll(ctx context.Context, cs []Charge, rs []Result) (bool
 	if lm.atomic == nil && lm.upd == nil && len(cs) > 1 {
 		return lm.allowAllCAS(ctx, cs, rs)
 	}
+	now := lm.o.Now()
 	for i, c := range cs {
-		r, err := lm.step(ctx, c.Key, c.Limit, c.Cost, false)
+		r, err := lm.stepAt(ctx, c.Key, c.Limit, c.Cost, false, now)
 		if err != nil {
 			lm.refundQuietly(ctx, cs[:i])
 			return false, err

@@ -223,6 +223,7 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 		evs[i].key = all[evs[i].keyAt[0]:evs[i].keyAt[1]]
 	}
 	block, passive := evs[:nblock], evs[nblock:]
+	now := k.now().UnixNano() // one clock reading for the key gauge
 
 	deny := -1
 	var err error
@@ -236,7 +237,7 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 		}
 	case len(block) == 1:
 		// One limit: charge it at once (a denial charges nothing).
-		if err = k.charge(ctx, &block[0]); err != nil {
+		if err = k.charge(ctx, &block[0], now); err != nil {
 			return policy.Verdict{}, err
 		}
 	default:
@@ -256,7 +257,7 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 		for i := range block {
 			block[i].r = rs[i]
 			if ok {
-				k.charged(&block[i])
+				k.charged(&block[i], now)
 			}
 		}
 	}
@@ -270,7 +271,7 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 		if deny >= 0 || peek {
 			ev.r, err = k.lm.Peek(ctx, ev.key, ev.l.lim, ev.cost)
 		} else {
-			err = k.charge(ctx, ev)
+			err = k.charge(ctx, ev, now)
 		}
 		if err != nil {
 			return policy.Verdict{}, err
@@ -319,24 +320,24 @@ func (k *Check) decide(ctx context.Context, c *engine.Call, ls []*limit, explain
 }
 
 // charge runs Allow for ev, counts it and feeds the key gauge.
-func (k *Check) charge(ctx context.Context, ev *eval) error {
+func (k *Check) charge(ctx context.Context, ev *eval, now int64) error {
 	r, err := k.lm.Allow(ctx, ev.key, ev.l.lim, ev.cost)
 	if err != nil {
 		return err
 	}
 	ev.r = r
 	if r.Allowed {
-		k.charged(ev)
+		k.charged(ev, now)
 	}
 	return nil
 }
 
-// charged counts an allowed, charged request and feeds the key gauge.
-func (k *Check) charged(ev *eval) {
+// charged counts an allowed, charged request and feeds the key gauge; now
+// is the request's clock reading in Unix nanoseconds.
+func (k *Check) charged(ev *eval, now int64) {
 	ev.charged = true
 	ev.l.allowed.Inc()
 	if ev.cost > 0 {
-		now := k.now().UnixNano()
 		ev.l.keys.charged(now, ev.r.TAT-ev.cost*int64(ev.l.lim.Interval()), ev.r.TAT)
 	}
 }
