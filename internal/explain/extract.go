@@ -354,7 +354,7 @@ func httpStatus(before string) bool {
 		b = b[len(b)-24:]
 	}
 	b = strings.TrimRight(lowerASCII(b), " :=\"'")
-	for _, w := range []string{"statuscode", "status code", "status_code", "http status", "http/1.1", "http/1.0", "http/2", "errorcode", "error_code"} {
+	for _, w := range []string{"statuscode", "status_code", "http status", "http/1.1", "http/1.0", "http/2", "errorcode", "error_code"} {
 		if strings.HasSuffix(b, w) {
 			return true
 		}
