@@ -111,6 +111,11 @@ var clientMarkers = []string{
 	// Thunderbird: "An error occurred while sending mail. The mail server
 	// responded: ...".
 	"an error occurred while sending mail",
+	// A Node.js stack trace ("at SMTPConnection._formatError
+	// (/app/node_modules/nodemailer/...)"), and libcurl's
+	// CURLE_OPERATION_TIMEDOUT text "Timeout was reached" (PHP, R and C
+	// programs sending through curl's SMTP).
+	"node_modules", "timeout was reached",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",
@@ -616,6 +621,9 @@ var proseFailed = []string{
 	// to '<a@b>'", and qmail-send, which only writes bounces.
 	"could not be delivered for", "will be deleted from queue", "failed to deliver to",
 	"this is the qmail-send program",
+	// Chinese mail services' bounce marker "退信" ("returned letter"):
+	// "[退信] 发信数超限制", "退信提示: ...".
+	"退信",
 }
 
 // sendmailHint reads sendmail's "stat=" field: "stat=Deferred: ..." is

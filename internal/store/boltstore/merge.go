@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -33,12 +34,21 @@ const (
 type mergeState struct {
 	snap    map[string][]byte // frozen; the overlay's merging map
 	lastSeq uint64            // the snapshot holds every log record up to this one
-	// sorted is closed once keys holds snap's keys in order. Sorting a
-	// hundred thousand keys takes tens of milliseconds, so it runs off the
-	// flusher goroutine, which goes on committing the log meanwhile.
-	sorted chan struct{}
-	keys   []string
-	pos    int // keys[:pos] are in kv
+	// sorted is closed once entries holds snap's entries in key order.
+	// Sorting a hundred thousand keys takes tens of milliseconds, so it
+	// runs off the flusher goroutine, which goes on committing the log
+	// meanwhile.
+	sorted  chan struct{}
+	entries []mergeEntry
+	pos     int // entries[:pos] are in kv
+}
+
+// mergeEntry is one key of the snapshot and its record (nil: deleted).
+// Carrying the record with the key spares the merge a lookup in the
+// snapshot map per key: a cache miss each in a map of 100 000 keys.
+type mergeEntry struct {
+	key string
+	rec []byte
 }
 
 // replay loads the log records, oldest first, into the overlay's logged
@@ -142,20 +152,20 @@ func (s *Store) mergeStep() {
 		m = &mergeState{snap: snap, lastSeq: s.lastSeq, sorted: make(chan struct{})}
 		s.merge = m
 		go func() {
-			keys := make([]string, 0, len(snap))
-			for k := range snap {
-				keys = append(keys, k)
+			entries := make([]mergeEntry, 0, len(snap))
+			for k, rec := range snap {
+				entries = append(entries, mergeEntry{k, rec})
 			}
-			slices.Sort(keys)
-			m.keys = keys
+			slices.SortFunc(entries, func(a, b mergeEntry) int { return strings.Compare(a.key, b.key) })
+			m.entries = entries
 			close(m.sorted) // publishes keys to the flusher
 		}()
 		return
 	}
-	n := min(s.chunk, len(m.keys)-m.pos)
-	last := m.pos+n == len(m.keys)
+	n := min(s.chunk, len(m.entries)-m.pos)
+	last := m.pos+n == len(m.entries)
 	start := time.Now()
-	delta, err := s.mergeCommit(m, m.keys[m.pos:m.pos+n], last)
+	delta, err := s.mergeCommit(m, m.entries[m.pos:m.pos+n], last)
 	d := time.Since(start)
 	if err != nil {
 		s.mergeErrors.Add(1)
@@ -186,21 +196,21 @@ func (s *Store) mergeStep() {
 	}
 }
 
-// mergeCommit writes the snapshot's entries for keys (sorted) into kv in
+// mergeCommit writes entries (sorted, from the snapshot) into kv in
 // one transaction and returns the change in the key count. The transaction
 // that ends the merge also deletes the log records the snapshot covers, so
 // a crash at any point leaves them in the log: replaying and merging them
 // again is harmless, since each entry is the key's newest state as of
 // lastSeq and every later record is replayed after it.
-func (s *Store) mergeCommit(m *mergeState, keys []string, last bool) (delta int64, err error) {
+func (s *Store) mergeCommit(m *mergeState, entries []mergeEntry, last bool) (delta int64, err error) {
 	now := s.now().UnixNano()
 	fill := mergeFill(len(m.snap), s.keys.Load())
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		delta = 0
 		b := tx.Bucket(kvBucket)
 		b.FillPercent = fill
-		for _, k := range keys {
-			rec := m.snap[k]
+		for _, e := range entries {
+			k, rec := e.key, e.rec
 			kb := []byte(k) // bbolt keeps it until the commit
 			existed := b.Get(kb) != nil
 			if rec == nil || recordExp(rec) <= now {
@@ -231,7 +241,7 @@ func (s *Store) mergeCommit(m *mergeState, keys []string, last bool) (delta int6
 			if err := meta.Delete(mergedKey); err != nil {
 				return err
 			}
-		} else if err := meta.Put(mergedKey, append(encodeUint(m.lastSeq), keys[len(keys)-1]...)); err != nil {
+		} else if err := meta.Put(mergedKey, append(encodeUint(m.lastSeq), entries[len(entries)-1].key...)); err != nil {
 			return err
 		}
 		if s.opts.failMerge != nil {
@@ -242,7 +252,7 @@ func (s *Store) mergeCommit(m *mergeState, keys []string, last bool) (delta int6
 		return putKeyCount(tx, s.keys.Load()+delta)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("boltstore: merge %d entries into %s: %w", len(keys), s.opts.Path, err)
+		return 0, fmt.Errorf("boltstore: merge %d entries into %s: %w", len(entries), s.opts.Path, err)
 	}
 	return delta, nil
 }
