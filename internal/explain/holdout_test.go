@@ -50,10 +50,16 @@ var measuredFloors = map[string]map[string]float64{
 	// tune9: 81.8% (81/99) cause, 98.0% (97/99) temporary. Rules .8
 	// (tune10, tune11, word model retrained): 80.8% / 98.0%.
 	"blind8": {"cause": 0.80, "temporary": 0.97},
+	// blind9 was collected from non-GitHub pages in Latin-script languages
+	// other than English (41 of its 63 entries from pastebin) beside
+	// tune12 (non-Latin-script pages), no page or input shared with any
+	// set, and scored once with rules 2025-11-28.8: 76.2% (48/63) cause,
+	// 95.2% (60/63) temporary.
+	"blind9": {"cause": 0.76, "temporary": 0.95},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
