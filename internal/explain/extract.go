@@ -621,6 +621,10 @@ var proseFailed = []string{
 	// to '<a@b>'", and qmail-send, which only writes bounces.
 	"could not be delivered for", "will be deleted from queue", "failed to deliver to",
 	"this is the qmail-send program",
+	// An expiry notice: "Message expired for domain example.com", Exchange
+	// "550 4.4.7 QUEUE.Expired; message expired" (the design brief: an
+	// expiry is final even with a 4.x.x code inside).
+	"message expired",
 	// Chinese mail services' bounce marker "退信" ("returned letter"):
 	// "[退信] 发信数超限制", "退信提示: ...".
 	"退信",

@@ -17,7 +17,10 @@ var holdoutFloors = map[string]float64{"cause": 0.85, "temporary": 0.95}
 
 // measuredFloors replace holdoutFloors for a blind set that was measured
 // below them and is kept blind: the floor is the measured figure rounded
-// down, so the set guards against regressions and keeps its value as an
+// down (rules 2025-11-28.9 for all of them: blind4 83.5% / 97.6%, blind5
+// 82.0% / 93.7%, blind6 83.9% / 96.9%, blind7 85.0% / 98.8%, blind8
+// 81.8% / 98.0%, blind9 77.8% / 95.2%), so the set guards against
+// regressions and keeps its value as an
 // honest estimate (tuning on it would spend it). blind4 was collected
 // balanced (48% temporary, no source over 10 entries) after rules
 // 2025-11-28.2 and scored once: cause 76.5%, temporary 95.3%.
@@ -25,7 +28,7 @@ var measuredFloors = map[string]map[string]float64{
 	// With the word model (words.go): 77.6% / 96.5%; with its smoothing
 	// chosen by cross-validation on the tuning sets: 78.8% / 96.5%.
 	// Rules .6 (tune8): 81.2% / 97.6%.
-	"blind4": {"cause": 0.81, "temporary": 0.97},
+	"blind4": {"cause": 0.83, "temporary": 0.97},
 	// blind5 was collected beside tune5 and scored once after rules
 	// 2025-11-28.3 were tuned on tune5 (entries sharing a page with any
 	// other set removed first): 73.9% cause (82/111), 91.9% temporary;
@@ -34,32 +37,32 @@ var measuredFloors = map[string]map[string]float64{
 	// rules .4 and the model reading the reply only: 82.0%, 92.8%.
 	// Rules .6 (tune8): 84.7% / 92.8%; rules .7 (tune9, word model
 	// retrained): 82.9% / 92.8%; rules .8 (tune10, tune11): 82.0% / 92.8%.
-	"blind5": {"cause": 0.81, "temporary": 0.92},
+	"blind5": {"cause": 0.81, "temporary": 0.93},
 	// blind6 was collected (non-GitHub pages only) beside tune6 (GitHub
 	// only), no page shared with any set, and scored once with rules
 	// 2025-11-28.4 and the word model: 82.0% (132/161), 95.0% (153/161).
-	"blind6": {"cause": 0.81, "temporary": 0.95},
+	"blind6": {"cause": 0.83, "temporary": 0.96},
 	// blind7 was collected (non-GitHub pages only) beside tune8 (GitHub
 	// only), no page or input shared with any set, and scored once with
 	// rules 2025-11-28.6 (tuned on tune8) and the word model learned with
 	// tune8: 81.2% (65/80) cause, 97.5% (78/80) temporary.
-	"blind7": {"cause": 0.81, "temporary": 0.97},
+	"blind7": {"cause": 0.84, "temporary": 0.98},
 	// blind8 was collected (GitHub only) beside tune9 (non-GitHub pages
 	// only), no page or input shared with any set, and scored once with
 	// rules 2025-11-28.7 (tuned on tune9) and the word model learned with
 	// tune9: 81.8% (81/99) cause, 98.0% (97/99) temporary. Rules .8
 	// (tune10, tune11, word model retrained): 80.8% / 98.0%.
-	"blind8": {"cause": 0.80, "temporary": 0.97},
+	"blind8": {"cause": 0.81, "temporary": 0.97},
 	// blind9 was collected from non-GitHub pages in Latin-script languages
 	// other than English (41 of its 63 entries from pastebin) beside
 	// tune12 (non-Latin-script pages), no page or input shared with any
 	// set, and scored once with rules 2025-11-28.8: 76.2% (48/63) cause,
 	// 95.2% (60/63) temporary.
-	"blind9": {"cause": 0.76, "temporary": 0.95},
+	"blind9": {"cause": 0.77, "temporary": 0.95},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
