@@ -625,6 +625,10 @@ var proseFailed = []string{
 	// "550 4.4.7 QUEUE.Expired; message expired" (the design brief: an
 	// expiry is final even with a 4.x.x code inside).
 	"message expired",
+	// Japanese webmail bounces: "以下のメールアドレスへの送信に失敗しました"
+	// ("sending to the following address failed"), "配信できませんでした"
+	// ("could not be delivered").
+	"送信に失敗しました", "配信できませんでした",
 	// Chinese mail services' bounce marker "退信" ("returned letter"):
 	// "[退信] 发信数超限制", "退信提示: ...".
 	"退信",
