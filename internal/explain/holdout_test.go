@@ -59,10 +59,16 @@ var measuredFloors = map[string]map[string]float64{
 	// set, and scored once with rules 2025-11-28.8: 76.2% (48/63) cause,
 	// 95.2% (60/63) temporary.
 	"blind9": {"cause": 0.77, "temporary": 0.95},
+	// blind10 was collected from mailing-list archives and Q&A sites
+	// (Server Fault, Microsoft Q&A, mailop, postfix-users) beside tune13
+	// (product forums and knowledge bases); only 21 entries were new.
+	// Scored once with rules 2025-11-28.10: 85.7% (18/21) cause, 90.5%
+	// (19/21) temporary.
+	"blind10": {"cause": 0.85, "temporary": 0.90},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
