@@ -598,6 +598,10 @@ var proseDeferred = []string{
 	// Haraka outbound: "Temp failing <id> for 4096 seconds: ..."; OpenSMTPD
 	// mda/mta "result=TempFail".
 	"temp failing", "result=tempfail",
+	// Postfix's "delivery temporarily suspended: <reason>" (the reason an
+	// earlier attempt failed, shown for mail still queued; a bounce's
+	// Action: failed outranks it).
+	"delivery temporarily suspended",
 }
 
 var proseFailed = []string{
