@@ -65,10 +65,16 @@ var measuredFloors = map[string]map[string]float64{
 	// Scored once with rules 2025-11-28.10: 85.7% (18/21) cause, 90.5%
 	// (19/21) temporary.
 	"blind10": {"cause": 0.85, "temporary": 0.90},
+	// blind11 was collected from application vendors' support sites and
+	// communities (Atlassian, Salesforce, ServiceNow, Zendesk, SAP: what
+	// a mail-sending application prints) beside tune14 (GitHub files):
+	// 31 entries, scored once with rules 2025-11-28.11: 61.3% (19/31)
+	// cause, 90.3% (28/31) temporary.
+	"blind11": {"cause": 0.61, "temporary": 0.90},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
