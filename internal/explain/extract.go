@@ -116,6 +116,9 @@ var clientMarkers = []string{
 	// CURLE_OPERATION_TIMEDOUT text "Timeout was reached" (PHP, R and C
 	// programs sending through curl's SMTP).
 	"node_modules", "timeout was reached",
+	// PHPMailer's translations of "SMTP Error:" and "SMTP connect()
+	// failed" (language/phpmailer.lang-*.php): German, Spanish, French.
+	"smtp-fehler:", "error smtp:", "erreur smtp", "smtp connect()",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",
