@@ -72,10 +72,16 @@ var measuredFloors = map[string]map[string]float64{
 	// 31 entries, scored once with rules 2025-11-28.11: 61.3% (19/31)
 	// cause, 90.3% (28/31) temporary.
 	"blind11": {"cause": 0.64, "temporary": 0.90},
+	// blind12 was collected from forges and project sites outside GitHub
+	// (Exim's own git and its mirrors, a Forgejo instance, SourceForge,
+	// the SpamAssassin wiki) until the search budget of the session ran
+	// out: 14 entries, scored once with rules 2025-11-28.12: 85.7%
+	// (12/14) cause, 85.7% (12/14) temporary.
+	"blind12": {"cause": 0.85, "temporary": 0.85},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
