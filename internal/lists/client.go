@@ -3,6 +3,7 @@ package lists
 import (
 	"io"
 	"net/netip"
+	"strings"
 )
 
 // maxNameLen is the longest DNS name (RFC 1035, without the root dot).
@@ -19,6 +20,13 @@ type ClientList struct {
 	names map[string]int32
 	subs  map[string]int32
 	res   []*listRegexp
+	// resByTLD holds the regexps whose literal suffix contains a dot, by
+	// the suffix's last label (".telekom.de" under "de"): a name can only
+	// match those of its own last label. resOther holds the rest. Both
+	// keep file order. Most clients' names end in a label that no
+	// regexp needs, so a miss skips every suffix test.
+	resByTLD map[string][]*listRegexp
+	resOther []*listRegexp
 }
 
 // NewClientList builds a list from entries given inline, e.g. in the
@@ -99,6 +107,17 @@ func buildClientList(rules []clientRule) *ClientList {
 		}
 	}
 	l.ips = buildPrefixIndex(prefixes, prefixRules)
+	for _, re := range l.res {
+		if k := strings.LastIndexByte(re.suffix, '.'); k >= 0 && k < len(re.suffix)-1 {
+			if l.resByTLD == nil {
+				l.resByTLD = make(map[string][]*listRegexp)
+			}
+			tld := re.suffix[k+1:]
+			l.resByTLD[tld] = append(l.resByTLD[tld], re)
+		} else {
+			l.resOther = append(l.resOther, re)
+		}
+	}
 	return l
 }
 
@@ -142,13 +161,39 @@ func (l *ClientList) Lookup(ip netip.Addr, verifiedName string) (Entry, bool) {
 	if idx, ok := l.lookupName(name); ok {
 		return l.rules[idx].entry, true
 	}
-	ascii := isASCII(name)
-	for _, re := range l.res {
-		if re.match(name, ascii) {
-			return l.rules[re.idx].entry, true
-		}
+	if re := l.matchRegexp(name); re != nil {
+		return l.rules[re.idx].entry, true
 	}
 	return Entry{}, false
+}
+
+// matchRegexp returns the first regexp in file order that matches name.
+// For an ASCII name only the regexps indexed under its last label and the
+// unindexed ones can match (listRegexp.match's suffix shortcut, applied
+// to the whole group at once); the two groups are merged by file order.
+func (l *ClientList) matchRegexp(name string) *listRegexp {
+	if !isASCII(name) {
+		for _, re := range l.res {
+			if re.match(name, false) {
+				return re
+			}
+		}
+		return nil
+	}
+	byTLD := l.resByTLD[name[strings.LastIndexByte(name, '.')+1:]]
+	other := l.resOther
+	for len(byTLD) > 0 || len(other) > 0 {
+		var re *listRegexp
+		if len(other) == 0 || (len(byTLD) > 0 && byTLD[0].idx < other[0].idx) {
+			re, byTLD = byTLD[0], byTLD[1:]
+		} else {
+			re, other = other[0], other[1:]
+		}
+		if re.match(name, true) {
+			return re
+		}
+	}
+	return nil
 }
 
 // lookupName probes the name itself, then each parent domain: a map probe

@@ -305,3 +305,42 @@ func TestClientConcurrentMatch(t *testing.T) {
 		<-done
 	}
 }
+
+// TestRegexpIndexMatchesScan checks the last-label index of regexps
+// against the plain scan in file order, over names built from every
+// default regexp's literal suffix and a few that no entry can match.
+func TestRegexpIndexMatchesScan(t *testing.T) {
+	l := DefaultClients()
+	scan := func(name string) *listRegexp {
+		for _, re := range l.res {
+			if re.match(name, isASCII(name)) {
+				return re
+			}
+		}
+		return nil
+	}
+	names := []string{"mail.example.org", "de", "x.de", "host.example", "mx7.bla.evanzo-server.de", "a.b.c.d.e.f", "ünïcode.de"}
+	for _, re := range l.res {
+		if re.suffix == "" {
+			continue
+		}
+		s := strings.TrimPrefix(re.suffix, ".")
+		for _, p := range []string{"", "mail1.", "mx7.bla.", "smtp-out-12.", "a.b.", "outbound-1-2-3-4."} {
+			names = append(names, p+s)
+		}
+	}
+	hits := 0
+	for _, n := range names {
+		want, got := scan(n), l.matchRegexp(n)
+		if want != got {
+			t.Errorf("%q: index found %v, scan %v", n, got, want)
+		}
+		if want != nil {
+			hits++
+		}
+	}
+	if hits == 0 {
+		t.Fatal("no name matched any default regexp: the test proves nothing")
+	}
+	t.Logf("%d names, %d regexp hits", len(names), hits)
+}
