@@ -636,6 +636,12 @@ var proseFailed = []string{
 	// ("sending to the following address failed"), "配信できませんでした"
 	// ("could not be delivered").
 	"送信に失敗しました", "配信できませんでした",
+	// A sender's own report that delivery failed for good: Odoo's "Mail
+	// delivery failed via SMTP server '...'", E-Post's "Unable to deliver
+	// to destination domain ...", "Failed four Attempts to connect to
+	// recipients mail server" (tune6, tune11, tune12; a delay notice's
+	// "will retry" wording outranks them).
+	"mail delivery failed via", "unable to deliver to destination", "attempts to connect to recipient",
 	// Chinese mail services' bounce marker "退信" ("returned letter"):
 	// "[退信] 发信数超限制", "退信提示: ...".
 	"退信",
