@@ -78,10 +78,22 @@ var measuredFloors = map[string]map[string]float64{
 	// out: 14 entries, scored once with rules 2025-11-28.12: 85.7%
 	// (12/14) cause, 85.7% (12/14) temporary.
 	"blind12": {"cause": 0.85, "temporary": 0.85},
+	// blind13 was meant for mail-software mailing lists, which the search
+	// index hardly holds (2 entries); the rest came from pastes and
+	// mail-admin pages (MTA docs, deliverability blogs, hosting FAQs), no
+	// page or input shared with any set. Scored once with rules
+	// 2025-11-28.13: 75.6% (59/78) cause, 100% (78/78) temporary.
+	"blind13": {"cause": 0.75, "temporary": 0.95},
+	// blind14 was collected from GitHub issues of repositories whose owner
+	// starts with N-Z or a digit (mostly what applications print: 57 of
+	// its 79 entries are client errors) beside tune16 (owners A-M). Scored
+	// once with rules 2025-11-28.13: 72.2% (57/79) cause, 92.4% (73/79)
+	// temporary.
+	"blind14": {"cause": 0.72, "temporary": 0.92},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
