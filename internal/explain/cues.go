@@ -52,6 +52,12 @@ func buildCues() *cueTable {
 		add(cueConnect, 0, c)
 	}
 	add(cueFatal, 0, "permanent fatal error")
+	// Postfix's bounce template ("I'm sorry to have to inform you that
+	// your message could not be delivered to one or more recipients"),
+	// never its delay notice ("could not be delivered for 4.0 hours"): a
+	// bounce, even when the reason it quotes is "delivery temporarily
+	// suspended".
+	add(cueFatal, 0, "could not be delivered to one or more recipients")
 	add(cueTransient, 0, "transient non-fatal error")
 	for _, c := range proseDeferred {
 		add(cueDeferred, 0, c)

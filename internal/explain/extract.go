@@ -119,6 +119,20 @@ var clientMarkers = []string{
 	// PHPMailer's translations of "SMTP Error:" and "SMTP connect()
 	// failed" (language/phpmailer.lang-*.php): German, Spanish, French.
 	"smtp-fehler:", "error smtp:", "erreur smtp", "smtp connect()",
+	// nodemailer's own connection errors (lib/smtp-connection: "Greeting
+	// never received", "Unexpected socket close", "Missing credentials
+	// for", "No recipients defined"; not its "Connection closed
+	// unexpectedly", which OpenSMTPD logs for a deferral too),
+	// Symfony Mailer and SwiftMailer ("Connection could not be established
+	// with host", PHP's stream_socket_client() and fsockopen() warnings),
+	// .NET SmtpClient's "Failure sending mail" and Jakarta Mail (the
+	// javax.mail successor).
+	"greeting never received", "unexpected socket close",
+	"missing credentials for", "no recipients defined", "connection could not be established with host",
+	"stream_socket_client", "fsockopen", "failure sending mail", "jakarta.mail",
+	// Perl's die message "... at /usr/share/perl5/MIME/Lite.pm line 3036."
+	// (MIME::Lite and other Perl mail modules).
+	".pm line",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",

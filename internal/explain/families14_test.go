@@ -1,0 +1,50 @@
+package explain
+
+import "testing"
+
+// TestFamilies14 covers the families of rules revision 2025-11-28.14: the
+// mail libraries' own failure wording (final: no queue retries it) and the
+// rules written for tune15-17, each with an input of the family that is not
+// a labelled entry.
+func TestFamilies14(t *testing.T) {
+	e := mustExplainer(t)
+	cases := []struct {
+		in, cause, actor string
+		temporary        bool
+	}{
+		// nodemailer, Symfony/SwiftMailer, .NET, Jakarta Mail, Perl.
+		{"Error: Greeting never received", "timeout", "both", false},
+		{"Error: Unexpected socket close", "timeout", "both", false},
+		{`Error: Missing credentials for "LOGIN"`, "auth_required", "sender", false},
+		{"Connection could not be established with host smtp.example.com :stream_socket_client(): unable to connect to tcp://smtp.example.com:587 (Connection timed out)", "timeout", "both", false},
+		{"SMTP Failed to connect to mail server: Connection refused at /usr/share/perl5/MIME/Lite.pm line 2880.", "timeout", "both", false},
+		{"Grafana: dial tcp 127.0.0.1:25: connect: connection refused", "timeout", "both", false},
+		// Logins and sender addresses.
+		{"454 4.7.0 Too many login attempts, please try again later. x1sm2.3 - gsmtp", "rate_limit", "sender", true},
+		{"553 5.7.1 User [a@example.com] not authorized to send on behalf of <b@example.org>", "auth_required", "sender", false},
+		{"smtplib.SMTPAuthenticationError: (535, b'Error: authentication failed, system busy')", "auth_required", "sender", false},
+		{"554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message", "auth_required", "sender", false},
+		{"SMTPSenderRefused: (553, 'Sender address is not valid for your login.', 'x@example.org')", "auth_required", "sender", false},
+		// The receiving side and local backends.
+		{"SMTP error from remote mail server after end of data: 550 5.7.1 Message rejected by policy", "content_policy", "sender", false},
+		{"May  1 10:00:00 mx postfix/lmtp[1]: ABC: to=<a@example.org>, relay=127.0.0.1[127.0.0.1]:24, delay=1, delays=0/0/0/1, dsn=4.3.0, status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.3.0 Internal error)", "remote_relay_or_app_failure", "receiver", true},
+		{"<a@example.org>: delivery temporarily suspended: lost connection with dovecot[172.22.1.250] while sending end of data", "remote_relay_or_app_failure", "receiver", true},
+		{"gomail: could not send email 1: exit status 78", "other", "sender", false},
+	}
+	for _, c := range cases {
+		r := e.Explain(c.in)
+		if r.Cause != c.cause || r.Actor != c.actor || r.Temporary != c.temporary {
+			t.Errorf("%q:\n got  %s/%s/%v (rule %s)\n want %s/%s/%v", c.in, r.Cause, r.Actor, r.Temporary, r.Rule, c.cause, c.actor, c.temporary)
+		}
+	}
+	// Postfix's bounce is final even when the reason it quotes is a
+	// deferral; its delay notice stays temporary.
+	bounce := "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n<a@example.org>: delivery temporarily suspended: connect to mx.example.org[192.0.2.7]:25: Connection timed out"
+	if r := e.Explain(bounce); r.Temporary {
+		t.Errorf("Postfix bounce read as temporary (rule %s)", r.Rule)
+	}
+	delay := "Your message could not be delivered for 4.0 hours.\nIt will be retried until it is 5.0 days old.\n\n<a@example.org>: delivery temporarily suspended: connect to mx.example.org[192.0.2.7]:25: Connection timed out"
+	if r := e.Explain(delay); !r.Temporary {
+		t.Errorf("Postfix delay notice read as final (rule %s)", r.Rule)
+	}
+}
