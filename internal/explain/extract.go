@@ -131,8 +131,19 @@ var clientMarkers = []string{
 	"missing credentials for", "no recipients defined", "connection could not be established with host",
 	"stream_socket_client", "fsockopen", "failure sending mail", "jakarta.mail",
 	// Perl's die message "... at /usr/share/perl5/MIME/Lite.pm line 3036."
-	// (MIME::Lite and other Perl mail modules).
-	".pm line",
+	// (MIME::Lite and other Perl mail modules), Ruby's EOFError (Net::SMTP
+	// reading from a TLS port in plain text) and Python's socket.timeout.
+	".pm line", "eoferror", "socket.timeout",
+	// sSMTP, a sendmail replacement that only relays: "ssmtp: Cannot open
+	// smtp.example.com:587", printed as "sendmail: Cannot open ..." when
+	// called by that name.
+	"ssmtp:", "sendmail: cannot open",
+	// Python on Windows ("[WinError 10060] A connection attempt failed"),
+	// PHPMailer's "SMTP connect ()" as some translations space it.
+	"winerror", "smtp connect ()",
+	// PHPMailer's Indonesian "Kesalahan SMTP: Tidak dapat terhubung ke host
+	// SMTP." (language/phpmailer.lang-id.php).
+	"kesalahan smtp", "terhubung ke host smtp",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",
@@ -619,6 +630,9 @@ var proseDeferred = []string{
 	// earlier attempt failed, shown for mail still queued; a bounce's
 	// Action: failed outranks it).
 	"delivery temporarily suspended",
+	// Tencent's Chinese delay notice: "由于以下原因导致电子邮件被延期"
+	// ("the message was deferred for the following reason").
+	"导致电子邮件被延期",
 }
 
 var proseFailed = []string{

@@ -30,6 +30,21 @@ func TestFamilies14(t *testing.T) {
 		{"May  1 10:00:00 mx postfix/lmtp[1]: ABC: to=<a@example.org>, relay=127.0.0.1[127.0.0.1]:24, delay=1, delays=0/0/0/1, dsn=4.3.0, status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.3.0 Internal error)", "remote_relay_or_app_failure", "receiver", true},
 		{"<a@example.org>: delivery temporarily suspended: lost connection with dovecot[172.22.1.250] while sending end of data", "remote_relay_or_app_failure", "receiver", true},
 		{"gomail: could not send email 1: exit status 78", "other", "sender", false},
+		// Revision .15: more of the libraries' own wording.
+		{"Extension missing: openssl", "tls_required", "both", false},
+		{"sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target", "tls_required", "both", false},
+		{"EOFError: end of file reached", "timeout", "both", false},
+		{"socket.timeout: timed out", "timeout", "both", false},
+		{"sendmail: Cannot open smtp.example.com:587", "timeout", "both", false},
+		{"You must provide at least one recipient email address.", "other", "sender", false},
+		{"Could not instantiate mail function.", "other", "sender", false},
+		{"javax.net.ssl.SSLException: Unsupported or unrecognized SSL message", "tls_required", "both", false},
+		{"smtplib.SMTPSenderRefused: (550, b'User has no permission', 'a@163.com')", "auth_required", "sender", false},
+		{"reply: '503 Error: need EHLO and AUTH first !'", "auth_required", "sender", false},
+		{"SMTP Connect() falhou. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting", "timeout", "both", false},
+		{"Kesalahan SMTP: Tidak dapat terhubung ke host SMTP.", "timeout", "both", false},
+		{"OSError: [WinError 10060] A connection attempt failed because the connected party did not properly respond", "timeout", "both", false},
+		{"550 Mail is rejected by recipients: too frequently sending", "rate_limit", "sender", false},
 	}
 	for _, c := range cases {
 		r := e.Explain(c.in)

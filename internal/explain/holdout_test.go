@@ -17,11 +17,11 @@ var holdoutFloors = map[string]float64{"cause": 0.85, "temporary": 0.95}
 
 // measuredFloors replace holdoutFloors for a blind set that was measured
 // below them and is kept blind: the floor is the measured figure rounded
-// down (rules 2025-11-28.14: blind4 83.5% / 98.8%, blind5 84.7% /
+// down (rules 2025-11-28.15: blind4 83.5% / 98.8%, blind5 85.6% /
 // 92.8%, blind6 83.9% / 96.3%, blind7 86.2% / 98.8%, blind8 81.8% /
-// 98.0%, blind9 77.8% / 95.2%, blind10 85.7% / 90.5%, blind11 64.5% /
+// 98.0%, blind9 77.8% / 95.2%, blind10 85.7% / 90.5%, blind11 67.7% /
 // 90.3%, blind12 85.7% / 85.7%, blind13 74.4% / 100%, blind14 75.9% /
-// 92.4%), so the set guards against
+// 92.4%, blind15 79.4% / 91.2%), so the set guards against
 // regressions and keeps its value as an
 // honest estimate (tuning on it would spend it). blind4 was collected
 // balanced (48% temporary, no source over 10 entries) after rules
@@ -39,7 +39,7 @@ var measuredFloors = map[string]map[string]float64{
 	// rules .4 and the model reading the reply only: 82.0%, 92.8%.
 	// Rules .6 (tune8): 84.7% / 92.8%; rules .7 (tune9, word model
 	// retrained): 82.9% / 92.8%; rules .8 (tune10, tune11): 82.0% / 92.8%.
-	"blind5": {"cause": 0.84, "temporary": 0.92},
+	"blind5": {"cause": 0.85, "temporary": 0.92},
 	// blind6 was collected (non-GitHub pages only) beside tune6 (GitHub
 	// only), no page shared with any set, and scored once with rules
 	// 2025-11-28.4 and the word model: 82.0% (132/161), 95.0% (153/161).
@@ -72,7 +72,7 @@ var measuredFloors = map[string]map[string]float64{
 	// a mail-sending application prints) beside tune14 (GitHub files):
 	// 31 entries, scored once with rules 2025-11-28.11: 61.3% (19/31)
 	// cause, 90.3% (28/31) temporary.
-	"blind11": {"cause": 0.64, "temporary": 0.90},
+	"blind11": {"cause": 0.67, "temporary": 0.90},
 	// blind12 was collected from forges and project sites outside GitHub
 	// (Exim's own git and its mirrors, a Forgejo instance, SourceForge,
 	// the SpamAssassin wiki) until the search budget of the session ran
@@ -93,10 +93,17 @@ var measuredFloors = map[string]map[string]float64{
 	// temporary. Rules .14 (tune15-17, word model retrained): 75.9%
 	// (60/79) / 92.4%.
 	"blind14": {"cause": 0.75, "temporary": 0.92},
+	// blind15 was collected from GitHub issues written in a language other
+	// than English (Chinese, German, Spanish, Portuguese, French, ...), of
+	// owners N-Z or a digit, beside tune18 (owners A-M): 34 entries, 32 of
+	// them what an application prints. Scored once with rules
+	// 2025-11-28.15 (tuned on tune18): 79.4% (27/34) cause, 91.2% (31/34)
+	// temporary.
+	"blind15": {"cause": 0.79, "temporary": 0.91},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17", "tune18"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
