@@ -45,6 +45,9 @@ func TestFamilies14(t *testing.T) {
 		{"Kesalahan SMTP: Tidak dapat terhubung ke host SMTP.", "timeout", "both", false},
 		{"OSError: [WinError 10060] A connection attempt failed because the connected party did not properly respond", "timeout", "both", false},
 		{"550 Mail is rejected by recipients: too frequently sending", "rate_limit", "sender", false},
+		// Revision .16: Gmail's documented replies about the client's login.
+		{"554 5.7.0 Too many unauthenticated commands.", "auth_required", "sender", false},
+		{"504 5.7.4 Unrecognized Authentication Type.", "auth_required", "sender", false},
 	}
 	for _, c := range cases {
 		r := e.Explain(c.in)

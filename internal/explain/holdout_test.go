@@ -17,7 +17,7 @@ var holdoutFloors = map[string]float64{"cause": 0.85, "temporary": 0.95}
 
 // measuredFloors replace holdoutFloors for a blind set that was measured
 // below them and is kept blind: the floor is the measured figure rounded
-// down (rules 2025-11-28.15: blind4 83.5% / 98.8%, blind5 85.6% /
+// down (rules 2025-11-28.15 and .16: blind4 83.5% / 98.8%, blind5 85.6% /
 // 92.8%, blind6 83.9% / 96.3%, blind7 86.2% / 98.8%, blind8 81.8% /
 // 98.0%, blind9 77.8% / 95.2%, blind10 85.7% / 90.5%, blind11 67.7% /
 // 90.3%, blind12 85.7% / 85.7%, blind13 74.4% / 100%, blind14 75.9% /
