@@ -144,6 +144,9 @@ var clientMarkers = []string{
 	// PHPMailer's Indonesian "Kesalahan SMTP: Tidak dapat terhubung ke host
 	// SMTP." (language/phpmailer.lang-id.php).
 	"kesalahan smtp", "terhubung ke host smtp",
+	// MailCore (iOS and macOS mail apps): "Error Domain=MCOErrorDomain
+	// Code=1 ...".
+	"mcoerrordomain",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",
@@ -645,6 +648,9 @@ var proseFailed = []string{
 	// "delivery: PermFail for", German "konnte nicht zugestellt werden".
 	"could not deliver message to the following", "failed all attempts", "delivery: permfail",
 	"konnte nicht zugestellt werden",
+	// Stalwart's delivery log "DSN permanent failure notification
+	// (delivery.dsn-perm-fail)".
+	"permanent failure notification", "dsn-perm-fail",
 	// qmail-send "This is a permanent error; I've given up.", Exchange
 	// "Delivery to the following recipients failed.", and the common
 	// "unable to deliver your message" / "could not deliver your message"

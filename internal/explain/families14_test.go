@@ -48,6 +48,11 @@ func TestFamilies14(t *testing.T) {
 		// Revision .16: Gmail's documented replies about the client's login.
 		{"554 5.7.0 Too many unauthenticated commands.", "auth_required", "sender", false},
 		{"504 5.7.4 Unrecognized Authentication Type.", "auth_required", "sender", false},
+		// Revision .17.
+		{"550 5.1.0 <www-data@example.org>: Sender address rejected: User unknown in virtual alias table", "sender_unverified", "sender", false},
+		{"421 mx.example.org You talk too soon", "other", "sender", true},
+		{"*** Exception: HandshakeFailed (Error_Protocol (\"bad header\",True,HandshakeFailure))", "tls_required", "both", false},
+		{"Error Domain=MCOErrorDomain Code=1 \"A stable connection to the server could not be established.\"", "timeout", "both", false},
 	}
 	for _, c := range cases {
 		r := e.Explain(c.in)
