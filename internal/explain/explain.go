@@ -164,9 +164,9 @@ func (e *Explainer) explainParsed(input string, p Parsed) Result {
 func matchText(p *Parsed) string {
 	var b strings.Builder
 	b.Grow(len(p.lead) + len(p.Text) + len(p.Remote) + 8)
-	b.WriteString(p.lead)
+	writeMasked(&b, p.lead)
 	b.WriteString(" ")
-	b.WriteString(p.Text)
+	writeMasked(&b, p.Text)
 	if p.Format != "postfix-smtpd" {
 		// smtpd's remote is the client that was rejected, not the provider
 		// that answered.
@@ -174,6 +174,37 @@ func matchText(p *Parsed) string {
 		b.WriteString(p.Remote)
 	}
 	return b.String()
+}
+
+// writeMasked writes s with the local part of every e-mail address
+// replaced by "x": an address says who, not why, and its local part
+// ("noreply-spf@", "bounce-spam-report@") must not look like a cause to
+// the rules. The domain stays: providers are named there.
+func writeMasked(b *strings.Builder, s string) {
+	for {
+		at := strings.IndexByte(s, '@')
+		if at < 0 {
+			b.WriteString(s)
+			return
+		}
+		start := at
+		for start > 0 && isLocalPartByte(s[start-1]) {
+			start--
+		}
+		b.WriteString(s[:start])
+		if start < at {
+			b.WriteByte('x')
+		}
+		b.WriteByte('@')
+		s = s[at+1:]
+	}
+}
+
+// isLocalPartByte: RFC 5322 atext and ".", less "/", "=", "?" and "&",
+// which in practice end a URL's query before an address in it
+// ("why.html?sender=al@example.com").
+func isLocalPartByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".!#$%'*+-^_`{|}~", c) >= 0
 }
 
 // fallback looks the codes up when no specific rule matched: the exact

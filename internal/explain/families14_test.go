@@ -1,6 +1,9 @@
 package explain
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestFamilies14 covers the families of rules revision 2025-11-28.14: the
 // mail libraries' own failure wording (final: no queue retries it) and the
@@ -69,5 +72,29 @@ func TestFamilies14(t *testing.T) {
 	delay := "Your message could not be delivered for 4.0 hours.\nIt will be retried until it is 5.0 days old.\n\n<a@example.org>: delivery temporarily suspended: connect to mx.example.org[192.0.2.7]:25: Connection timed out"
 	if r := e.Explain(delay); !r.Temporary {
 		t.Errorf("Postfix delay notice read as final (rule %s)", r.Rule)
+	}
+}
+
+// TestMatchTextMasksAddresses: the rules do not read an address's local
+// part ("noreply-spf@" is no SPF failure), but they still read its domain
+// and a URL's query before an address.
+func TestMatchTextMasksAddresses(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"from = noreply-spf@mail.example.eu, details = Address lookup failed", "from = x@mail.example.eu, details = Address lookup failed"},
+		{"550 <spamtrap.user+tag@example.org>: rejected", "550 <x@example.org>: rejected"},
+		{"see http://www.openspf.org/why.html?sender=al@example.com&ip=192.0.2.1", "see http://www.openspf.org/why.html?sender=x@example.com&ip=192.0.2.1"},
+		{"MAIL FROM:<> rejected", "MAIL FROM:<> rejected"},
+		{"user@", "x@"},
+		{"@example.com", "@example.com"},
+	} {
+		var b strings.Builder
+		writeMasked(&b, tt.in)
+		if b.String() != tt.want {
+			t.Errorf("writeMasked(%q) = %q, want %q", tt.in, b.String(), tt.want)
+		}
+	}
+	r := mustExplainer(t).Explain(`DSN permanent failure notification, from = "noreply-spf@mail.example.eu", code = 451, details = "Address lookup failed."`)
+	if r.Cause == CauseSPFDMARC {
+		t.Errorf("an address's local part decided the cause: %s (rule %s)", r.Cause, r.Rule)
 	}
 }
