@@ -9,12 +9,31 @@ var dsnFieldNames = []string{
 	"remote-mta:", "reporting-mta:", "last-attempt-date:", "will-retry-until:",
 }
 
-// isDSNFields: the input starts with a DSN field ("Status: 4.4.7",
-// "Diagnostic-Code: smtp; 450 ...").
+// isDSNFields: the input is a block of header fields that holds a DSN
+// field ("Status: 4.4.7", "Diagnostic-Code: smtp; 450 ..."), at its start
+// or after other fields of the same part ("MIME-Version: 1.0\nFinal-
+// Recipient: ...", "Content-Type: message/delivery-status\n\nReporting-MTA:
+// ..."). A whole message pasted with its headers is not one: its body
+// (prose, not fields) ends the scan before any DSN field.
 func isDSNFields(lower string) bool {
-	for _, f := range dsnFieldNames {
-		if strings.HasPrefix(lower, f) {
-			return true
+	for n := 0; lower != "" && n < 16; n++ {
+		line := lower
+		if i := strings.IndexByte(lower, '\n'); i >= 0 {
+			line, lower = lower[:i], lower[i+1:]
+		} else {
+			lower = ""
+		}
+		line = strings.TrimRight(line, "\r")
+		for _, f := range dsnFieldNames {
+			if strings.HasPrefix(line, f) {
+				return true
+			}
+		}
+		switch {
+		case line == "" && n > 0, line != "" && (line[0] == ' ' || line[0] == '\t') && n > 0:
+			// a part's blank separator, or a folded continuation
+		case !looksLikeField(line):
+			return false
 		}
 	}
 	return false

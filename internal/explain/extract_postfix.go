@@ -33,6 +33,10 @@ func extractPostfixStatus(s, lower string) Parsed {
 		diag = s[i+k+1:]
 		diag = strings.TrimSpace(diag)
 		diag = strings.TrimSuffix(diag, ")")
+	} else if word == "expired" {
+		// qmgr's "status=expired, returned to sender" has no diagnostic
+		// in brackets: the words after the status are its text.
+		diag = strings.TrimSpace(strings.TrimLeft(s[i+len("status=")+len(word):], ", "))
 	}
 	parsePostfixDiag(&p, diag)
 	if p.Remote == "" && relay != "" && relay != "none" {

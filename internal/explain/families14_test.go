@@ -11,10 +11,7 @@ import (
 // a labelled entry.
 func TestFamilies14(t *testing.T) {
 	e := mustExplainer(t)
-	cases := []struct {
-		in, cause, actor string
-		temporary        bool
-	}{
+	cases := []familyCase{
 		// nodemailer, Symfony/SwiftMailer, .NET, Jakarta Mail, Perl.
 		{"Error: Greeting never received", "timeout", "both", false},
 		{"Error: Unexpected socket close", "timeout", "both", false},
@@ -57,12 +54,7 @@ func TestFamilies14(t *testing.T) {
 		{"*** Exception: HandshakeFailed (Error_Protocol (\"bad header\",True,HandshakeFailure))", "tls_required", "both", false},
 		{"Error Domain=MCOErrorDomain Code=1 \"A stable connection to the server could not be established.\"", "timeout", "both", false},
 	}
-	for _, c := range cases {
-		r := e.Explain(c.in)
-		if r.Cause != c.cause || r.Actor != c.actor || r.Temporary != c.temporary {
-			t.Errorf("%q:\n got  %s/%s/%v (rule %s)\n want %s/%s/%v", c.in, r.Cause, r.Actor, r.Temporary, r.Rule, c.cause, c.actor, c.temporary)
-		}
-	}
+	checkFamilies(t, e, cases)
 	// Postfix's bounce is final even when the reason it quotes is a
 	// deferral; its delay notice stays temporary.
 	bounce := "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients.\n\n<a@example.org>: delivery temporarily suspended: connect to mx.example.org[192.0.2.7]:25: Connection timed out"

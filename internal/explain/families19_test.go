@@ -1,0 +1,55 @@
+package explain
+
+import "testing"
+
+// TestFamilies19 covers rules revision 2025-11-28.19, written for tune20
+// (repository files: the Exim test suite's logs, bounce-parser fixtures,
+// Microsoft's NDR articles) and tune21, each with an input of the family
+// that is not a labelled entry.
+func TestFamilies19(t *testing.T) {
+	e := mustExplainer(t)
+	cases := []familyCase{
+		// A DSN part pasted with the MIME header that opens it: Action:
+		// failed makes a 4.x.x Status final.
+		{"Content-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 4.2.2", "mailbox_full", "receiver", false},
+		{"MIME-Version: 1.0\nFinal-Recipient: rfc822; a@example.org\nAction: delayed\nStatus: 4.4.1", "timeout", "both", true},
+		// Postfix qmgr's expiry on its own.
+		{"Jan  2 03:04:05 mx postfix/qmgr[812]: 4F1A22C0D3: from=<a@example.org>, status=expired, returned to sender", "timeout", "both", false},
+		// Exim, both sides.
+		{"2024-05-01 10:00:00 spool directory space check failed: space=1520 inodes=40220", "server_busy_resources", "receiver", true},
+		{"2024-05-01 10:00:00 1s2D3f-000AbC-7x == b@example.org R=localuser T=local_delivery defer (-9): failed to lock mailbox /var/mail/b (fcntl)", "remote_relay_or_app_failure", "receiver", true},
+		{"2024-05-01 10:00:00 1s2D3f-000AbC-7x == b@example.org R=dnslookup T=remote_smtp defer (-44) H=mx.example.org [192.0.2.7]: SMTP error from remote mail server after RCPT TO:<b@example.org>: 452 4.2.2 Over-quota", "mailbox_full", "receiver", true},
+		{"2024-05-01 10:00:00 H=(helo.example) [192.0.2.9] F=<a@example.net> temporarily rejected RCPT <b@example.org>: invalid \"condition\" value \"maybe\"", "remote_relay_or_app_failure", "receiver", true},
+		{"2024-05-01 10:00:00 1s2D3f-000AbC-7x TLS error on connection to mx.example.org [192.0.2.7] (SSL_connect): error:0A000086:SSL routines::certificate verify failed", "tls_required", "both", true},
+		{"2024-05-01 10:00:00 1s2D3f-000AbC-7x ** b@nowhere.example: nowhere.example is not local, and can't route by DNS", "dns_lookup_failure", "sender", false},
+		// Exchange.
+		{"451 4.7.0 Proxy session setup failed on Frontend with '451 4.4.0 Primary target IP address responded with: \"421 4.3.2 Service not available.\"'", "remote_relay_or_app_failure", "receiver", true},
+		{"550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains", "sender_unverified", "sender", false},
+		// Yahoo's content rejection carries the same error-page link as its
+		// reputation deferrals.
+		{"554 5.7.9 Message not accepted for policy reasons.  See https://postmaster.yahoo.com/errors/postmaster-28.html", "content_policy", "sender", false},
+	}
+	checkFamilies(t, e, cases)
+}
+
+// TestIsDSNFields: a block of header fields holding a DSN field is a DSN
+// paste; a message whose headers end in prose is not, even when its body
+// quotes DSN fields further down.
+func TestIsDSNFields(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"status: 4.4.7", true},
+		{"mime-version: 1.0\nfinal-recipient: rfc822; a@example.org\naction: failed", true},
+		{"content-type: message/delivery-status\n\nreporting-mta: dns; mx.example.org", true},
+		{"received: from mx.example.org\n\tby relay.example.net; mon, 1 jan 2024\nsubject: undelivered mail\n\nthis is the mail system at host relay.example.net.\n\nstatus: 5.1.1", false},
+		{"from: mailer-daemon@example.org\nsubject: failure notice", false},
+		{"450 4.7.1 greylisted", false},
+		{"", false},
+	} {
+		if got := isDSNFields(tt.in); got != tt.want {
+			t.Errorf("isDSNFields(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
