@@ -147,6 +147,9 @@ var clientMarkers = []string{
 	// MailCore (iOS and macOS mail apps): "Error Domain=MCOErrorDomain
 	// Code=1 ...".
 	"mcoerrordomain",
+	// Rust's lettre ("SMTP IO error: ...") and Rust I/O errors, which end
+	// in "(os error N)".
+	"smtp io error", "(os error ",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",

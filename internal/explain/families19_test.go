@@ -2,10 +2,10 @@ package explain
 
 import "testing"
 
-// TestFamilies19 covers rules revision 2025-11-28.19, written for tune20
+// TestFamilies19 covers rules revisions 2025-11-28.19, written for tune20
 // (repository files: the Exim test suite's logs, bounce-parser fixtures,
-// Microsoft's NDR articles) and tune21, each with an input of the family
-// that is not a labelled entry.
+// Microsoft's NDR articles) and tune21, and .20 (tune22), each with an
+// input of the family that is not a labelled entry.
 func TestFamilies19(t *testing.T) {
 	e := mustExplainer(t)
 	cases := []familyCase{
@@ -28,6 +28,13 @@ func TestFamilies19(t *testing.T) {
 		// Yahoo's content rejection carries the same error-page link as its
 		// reputation deferrals.
 		{"554 5.7.9 Message not accepted for policy reasons.  See https://postmaster.yahoo.com/errors/postmaster-28.html", "content_policy", "sender", false},
+		// Revision .20 (tune22: what monitoring, NAS and CI tools print).
+		{"Error: SMTP IO error: Resource temporarily unavailable (os error 11)", "timeout", "both", false},
+		{"Net::SMTP: 554 mx.example.org Relay Service denied for IP 192.0.2.54, closing transmission channel", "auth_required", "sender", false},
+		{"System.Net.Mail.SmtpException: Exceeded storage allocation. The server response was: 5.3.4 Error: message size exceeds fixed limit", "content_policy", "sender", false},
+		{"smtplib.SMTPDataError: (554, b'Transaction failed: Recipient count exceeds 50.')", "rate_limit", "sender", false},
+		{"2024-05-01 10:00:00 1s2D3f-000AbC-7x == b@example.org R=dnslookup defer (-1): lowest numbered MX record points to local host", "other", "both", true},
+		{"msmtp: server message: 501 <root@>: domain missing or malformed", "other", "both", false},
 	}
 	checkFamilies(t, e, cases)
 }
