@@ -150,6 +150,10 @@ var clientMarkers = []string{
 	// Rust's lettre ("SMTP IO error: ...") and Rust I/O errors, which end
 	// in "(os error N)".
 	"smtp io error", "(os error ",
+	// s-nail / mailx ("s-nail: SMTP: ..."), SwiftMailer named by its path
+	// ("/swiftmailer/lib/classes/Swift/..."), and an AWS API error document
+	// ("<ErrorResponse xmlns=\"http://ses.amazonaws.com/...\">").
+	"s-nail:", "/swiftmailer/", "<errorresponse",
 }
 
 // extractReply finds the first SMTP reply in s: "450 4.7.1 text",

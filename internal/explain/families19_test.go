@@ -4,7 +4,7 @@ import "testing"
 
 // TestFamilies19 covers rules revisions 2025-11-28.19, written for tune20
 // (repository files: the Exim test suite's logs, bounce-parser fixtures,
-// Microsoft's NDR articles) and tune21, and .20 (tune22), each with an
+// Microsoft's NDR articles) and tune21, .20 (tune22) and .21 (tune23), each with an
 // input of the family that is not a labelled entry.
 func TestFamilies19(t *testing.T) {
 	e := mustExplainer(t)
@@ -35,6 +35,10 @@ func TestFamilies19(t *testing.T) {
 		{"smtplib.SMTPDataError: (554, b'Transaction failed: Recipient count exceeds 50.')", "rate_limit", "sender", false},
 		{"2024-05-01 10:00:00 1s2D3f-000AbC-7x == b@example.org R=dnslookup defer (-1): lowest numbered MX record points to local host", "other", "both", true},
 		{"msmtp: server message: 501 <root@>: domain missing or malformed", "other", "both", false},
+		// Revision .21 (tune23).
+		{"s-nail: SMTP: Resource temporarily unavailable", "timeout", "both", false},
+		{"s-nail: Unexpected EOF on SMTP connection", "timeout", "both", false},
+		{"Throttling: Maximum sending rate exceeded. <ErrorResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\">", "rate_limit", "sender", false},
 	}
 	checkFamilies(t, e, cases)
 }

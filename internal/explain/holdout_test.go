@@ -124,10 +124,16 @@ var measuredFloors = map[string]map[string]float64{
 	// 2025-11-28.19: 81.5% (44/54) cause, 88.9% (48/54) temporary (the
 	// same with .18 and .20).
 	"blind18": {"cause": 0.81, "temporary": 0.88},
+	// blind19 was collected from GitHub issues about temporary failures
+	// (owners N-Z or a digit) beside tune23 (A-M), when nearly every such
+	// thread had been used already: 19 entries, only 3 of them temporary.
+	// Scored once with rules 2025-11-28.20: 68.4% (13/19) cause, 94.7%
+	// (18/19) temporary; .21 the same.
+	"blind19": {"cause": 0.68, "temporary": 0.94},
 }
 
 // requiredHoldoutSets must exist under CI; further sets are found by name.
-var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17", "tune18", "tune19", "tune20", "tune21", "tune22"}
+var requiredHoldoutSets = []string{"blind", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14", "blind15", "blind16", "blind17", "blind18", "blind19", "tune", "tune2", "tune3", "tune5", "tune6", "tune7", "tune8", "tune9", "tune10", "tune11", "tune12", "tune13", "tune14", "tune15", "tune16", "tune17", "tune18", "tune19", "tune20", "tune21", "tune22", "tune23"}
 
 // holdoutSets lists the subdirectories of testdata/holdout whose name starts
 // with "blind" (gated) or "tune" (not gated), sorted, plus the required sets
