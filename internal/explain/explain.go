@@ -155,7 +155,35 @@ func (e *Explainer) explainParsed(input string, p Parsed) Result {
 		res.Rule = via
 	}
 	res.Temporary = temporary(&p, res.Cause, temp, assume)
+	var ruleHints []string
+	if h.rule != nil {
+		ruleHints = h.rule.spec.Hints
+	}
+	if gaveUp(&p, temp, ruleHints) {
+		// The explanation of a 4xx reply says the queue retries; this
+		// message's sender has stopped (a bounce, an expiry, Action:
+		// failed), so say that first and do not promise a retry.
+		res.Fix = append([]string{"This message is not retried any more: the sending side gave up on it although the failure was temporary (a 4xx code). Fix what the reply says (below), then resend it."}, res.Fix...)
+		res.Resolves = "Not by waiting: this message was returned. " + res.Resolves
+	}
 	return res
+}
+
+// gaveUp reports a temporary (4xx) refusal that the sending side treated as
+// final (Postfix status=bounced or expired, Exim **, DSN Action: failed),
+// unless the matching rule is about exactly that and says so itself: it
+// overrides temporary (an expiry) or only matches a failed or expired
+// status (greylisting given up on).
+func gaveUp(p *Parsed, override *bool, ruleHints []string) bool {
+	if override != nil || !(p.Hint == HintFailed || p.Hint == HintExpired) || replyClass(p) != 4 {
+		return false
+	}
+	for _, h := range ruleHints {
+		if h == HintFailed || h == HintExpired {
+			return false
+		}
+	}
+	return true
 }
 
 // matchText is what the rules see: the text before the reply, the reply

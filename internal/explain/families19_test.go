@@ -1,6 +1,9 @@
 package explain
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestFamilies19 covers rules revisions 2025-11-28.19, written for tune20
 // (repository files: the Exim test suite's logs, bounce-parser fixtures,
@@ -61,6 +64,32 @@ func TestIsDSNFields(t *testing.T) {
 	} {
 		if got := isDSNFields(tt.in); got != tt.want {
 			t.Errorf("isDSNFields(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestGaveUpOnTemporary: when the sending side gave up on a 4xx failure
+// (a bounce, an expiry, Action: failed), the advice says so first and does
+// not promise a retry; a deferral, and the rules written for exactly that
+// case (greylisting given up on, queue expiry), are left as they are.
+func TestGaveUpOnTemporary(t *testing.T) {
+	e := mustExplainer(t)
+	const note = "This message is not retried any more"
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 4.2.2", true},
+		{"ABC: to=<a@example.org>, relay=mx.example.org[192.0.2.1]:25, dsn=4.4.1, status=bounced (connect to mx.example.org[192.0.2.1]:25: Connection timed out)", true},
+		{"ABC: to=<a@example.org>, relay=mx.example.org[192.0.2.1]:25, dsn=4.4.1, status=deferred (connect to mx.example.org[192.0.2.1]:25: Connection timed out)", false},
+		{"ABC: to=<a@example.org>, relay=mx.example.org[192.0.2.1]:25, dsn=4.7.1, status=bounced (host mx.example.org[192.0.2.1] said: 450 4.7.1 <a@example.org>: Recipient address rejected: Greylisted (in reply to RCPT TO command))", false},
+		{"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 4.4.7\nDiagnostic-Code: smtp; 451 4.4.7 Message expired", false},
+		{"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1", false},
+	} {
+		r := e.Explain(tt.in)
+		got := len(r.Fix) > 0 && strings.HasPrefix(r.Fix[0], note)
+		if got != tt.want {
+			t.Errorf("%q (rule %s): gave-up note %v, want %v", tt.in, r.Rule, got, tt.want)
 		}
 	}
 }
