@@ -39,6 +39,8 @@ type conn struct {
 	// timer update; answers are small, so it is renewed only once half
 	// of WriteTimeout has gone by.
 	wdl time.Time
+	// rdl is the read deadline last set (zero: none); see armIdle.
+	rdl time.Time
 }
 
 // Buffered I/O is pooled across connections; within one it is reused for
@@ -68,6 +70,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 
 func (c *conn) serve() {
 	defer c.close()
+	c.armIdle(time.Now())
 	for c.awaitRequest() {
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // closed by Shutdown just as the request arrived
@@ -84,13 +87,13 @@ func (c *conn) serve() {
 	}
 }
 
-// awaitRequest waits, up to IdleTimeout, for the first byte of a request.
-// Its failure is the normal end of a connection, never a protocol error.
+// awaitRequest waits, up to IdleTimeout (armed by armIdle), for the first
+// byte of a request. Its failure is the normal end of a connection, never a
+// protocol error.
 func (c *conn) awaitRequest() bool {
 	if c.br.Buffered() > 0 {
 		return true
 	}
-	c.nc.SetReadDeadline(deadline(c.s.opts.IdleTimeout))
 	_, err := c.br.Peek(1)
 	switch {
 	case err == nil:
@@ -114,7 +117,8 @@ func (c *conn) answer() bool {
 	if !c.whole() {
 		// Only a request still arriving needs the (short) read
 		// deadline; Postfix usually sends one in a single write.
-		c.nc.SetReadDeadline(deadline(c.s.opts.ReadTimeout))
+		c.rdl = deadline(c.s.opts.ReadTimeout)
+		c.nc.SetReadDeadline(c.rdl)
 	}
 	req, err := c.dec.read(&c.req)
 	if err != nil {
@@ -130,18 +134,39 @@ func (c *conn) answer() bool {
 		ctx, notes = engine.WithNotes(ctx)
 	}
 	v := c.decide(ctx, req)
-	if wt := c.s.opts.WriteTimeout; wt >= 0 {
-		if now := time.Now(); c.wdl.Sub(now) < wt/2 {
-			c.wdl = now.Add(wt)
-			c.nc.SetWriteDeadline(c.wdl)
-		}
+	now := time.Now()
+	if wt := c.s.opts.WriteTimeout; wt >= 0 && c.wdl.Sub(now) < wt/2 {
+		c.wdl = now.Add(wt)
+		c.nc.SetWriteDeadline(c.wdl)
 	}
 	if err := writeResponseNotes(c.bw, v, verbose, notes.Attrs()); err != nil {
 		c.s.log.Info("policy connection write error", "remote", peerName(c.nc), "err", err)
 		return false
 	}
 	c.s.m.requests.Inc()
+	c.armIdle(now)
 	return true
+}
+
+// armIdle makes the read deadline IdleTimeout from now for the wait for the
+// next request. Like the write deadline it is renewed lazily, only once it
+// has run down by 1/64 (about 5 s of the default 330 s): an idle connection
+// closes after 63/64 to all of IdleTimeout, still later than Postfix's own
+// idle limit, and a busy one arms no timer per request.
+func (c *conn) armIdle(now time.Time) {
+	d := c.s.opts.IdleTimeout
+	if d < 0 {
+		if !c.rdl.IsZero() {
+			c.rdl = time.Time{}
+			c.nc.SetReadDeadline(c.rdl)
+		}
+		return
+	}
+	if c.rdl.Sub(now) >= d-d/64 {
+		return
+	}
+	c.rdl = now.Add(d)
+	c.nc.SetReadDeadline(c.rdl)
 }
 
 // whole reports whether a complete request (ended by an empty line) is

@@ -49,7 +49,8 @@ type Options struct {
 	MaxConns int
 	// MaxRequestSize bounds one request in bytes (DefaultMaxRequestSize).
 	MaxRequestSize int
-	// IdleTimeout closes a connection with no request for this long.
+	// IdleTimeout closes a connection with no request for this long (to
+	// within its last 1/64: the deadline is renewed lazily).
 	IdleTimeout time.Duration
 	// ReadTimeout bounds reading one request from its first byte on.
 	ReadTimeout time.Duration

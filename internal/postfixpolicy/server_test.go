@@ -186,6 +186,27 @@ func TestServerIdleTimeout(t *testing.T) {
 	}
 }
 
+// The idle deadline is renewed lazily, but renewed: a connection whose
+// requests come more often than IdleTimeout stays open for many times it,
+// and closes once it goes quiet.
+func TestServerIdleTimeoutRenewed(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	ts := startServer(t, "tcp", Options{IdleTimeout: idle}, echo)
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for i := range 12 { // 12 x idle/4: three IdleTimeouts in all
+		sender := fmt.Sprintf("r%d@example.com", i)
+		if got := roundTrip(t, c, br, rcpt(sender)); got != echoed(sender) {
+			t.Fatalf("request %d: %q", i, got)
+		}
+		time.Sleep(idle / 4)
+	}
+	if rest := readAll(t, c); rest != "" {
+		t.Errorf("got %q after idling", rest)
+	}
+	ts.waitMetric(t, 0, "tempfail_policy_connections_active")
+}
+
 func TestServerMaxConns(t *testing.T) {
 	for _, network := range networks {
 		t.Run(network, func(t *testing.T) {

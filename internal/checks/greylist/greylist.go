@@ -200,8 +200,10 @@ func (g *Check) exempt(c *engine.Call) (policy.Verdict, bool) {
 			// so "prvs=TAG=billing@vendor.example" matches its entry.
 			if e, ok := m.Match(r.Sender); ok {
 				reason, entry = ReasonExemptSender, e
-			} else if e, ok := m.Match(unwrapSender(r.Sender)); ok {
-				reason, entry = ReasonExemptSender, e
+			} else if wrapped(r.Sender) { // else unwrapping gives it back
+				if e, ok := m.Match(unwrapSender(r.Sender)); ok {
+					reason, entry = ReasonExemptSender, e
+				}
 			}
 		}
 	}
@@ -303,85 +305,115 @@ func (g *Check) countPass(ctx context.Context, c *engine.Call, net string) error
 
 // triplet applies the greylisting timing rules to one triplet.
 func (g *Check) triplet(ctx context.Context, c *engine.Call, id identity) (policy.Verdict, error) {
-	r := c.Req
-	net := id.net
 	key, err := g.tripletKeyFor(ctx, c, id)
 	if err != nil {
 		return policy.Verdict{}, fmt.Errorf("greylist: read triplet: %w", err)
 	}
-	now := c.Now.Unix()
-	delay := int64(g.cfg.Delay.D() / time.Second)
-	window := int64(g.cfg.RetryWindow.D() / time.Second)
-
+	var o outcome
+	if u, ok := g.st.(store.Updater); ok {
+		// One locked read-modify-write: half the store work of Get +
+		// CompareAndSwap, and no race to lose.
+		err := u.Update(ctx, key, func(old []byte, live bool) ([]byte, time.Time, bool) {
+			o = g.step(c, id.net, old, live)
+			return o.next, o.expire, o.next != nil && !c.Req.DryRun
+		})
+		if err != nil {
+			return policy.Verdict{}, fmt.Errorf("greylist: update triplet: %w", err)
+		}
+		return g.settle(ctx, c, id, o)
+	}
+	// A store over the network (Redis) cannot run step under its lock:
+	// read, decide, and write only if nobody changed the triplet meanwhile.
 	for try := 0; ; try++ {
 		b, _, err := g.st.Get(ctx, key)
-		var t triplet
-		found := true
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			found, b = false, nil
+			b = nil
 		case err != nil:
 			return policy.Verdict{}, fmt.Errorf("greylist: read triplet: %w", err)
-		default:
-			// A value that does not decode starts over, replacing it.
-			t, found = decodeTriplet(b)
 		}
-		var (
-			v      policy.Verdict
-			next   []byte
-			expire time.Time
-		)
-		switch {
-		case found && t.passed != 0:
-			// Known and passed before: no delay. Refresh its age at most
-			// hourly; max_age counts from the last mail.
-			v = g.trusted(c, policy.Verdict{Reason: ReasonKnown})
-			if now-t.passed >= 3600 {
-				next, expire = triplet{t.first, now}.encode(), c.Now.Add(g.cfg.MaxAge.D())
-			}
-		case found && now-t.first < delay:
-			v = g.deferFor(delay-(now-t.first), ReasonRetryTooEarly)
-		case found && now-t.first <= window:
-			waited := now - t.first
-			v = g.pass(c, waited)
-			next, expire = triplet{t.first, now}.encode(), c.Now.Add(g.cfg.MaxAge.D())
-		default:
-			reason := ReasonNewTriplet
-			if found {
-				reason = ReasonRetryWindowOver
-			}
-			v = g.deferFor(delay, reason)
-			if !r.DryRun {
-				if g.pendingFull(c, net, b == nil) {
-					g.m.PendingCapped.Inc()
-					v.Reason = ReasonPendingCap
-					return v, nil
-				}
-			}
-			next, expire = triplet{first: now}.encode(), c.Now.Add(g.cfg.RetryWindow.D())
+		o = g.step(c, id.net, b, b != nil)
+		if o.next == nil || c.Req.DryRun {
+			return o.v, nil
 		}
-		if next == nil || r.DryRun {
-			return v, nil
-		}
-		ok, err := g.st.CompareAndSwap(ctx, key, b, next, expire)
+		ok, err := g.st.CompareAndSwap(ctx, key, b, o.next, o.expire)
 		if err != nil {
 			return policy.Verdict{}, fmt.Errorf("greylist: write triplet: %w", err)
 		}
 		if ok {
-			if v.Reason == ReasonPassed {
-				g.m.DelayUntilPass.Observe(float64(now - t.first))
-				if err := g.countPass(ctx, c, id.key); err != nil {
-					return policy.Verdict{}, err
-				}
-			}
-			return v, nil
+			return g.settle(ctx, c, id, o)
 		}
 		if try >= 3 {
 			// Another request of the same triplet is racing us (two
 			// recipients' smtpd processes): its answer is as good as ours.
-			return v, nil
+			return o.v, nil
 		}
 	}
+}
+
+// outcome is what step decided for one triplet.
+type outcome struct {
+	v      policy.Verdict
+	next   []byte    // the triplet's new record; nil: leave it alone
+	expire time.Time // next's expiry
+	first  int64     // when the triplet was first seen (Unix seconds)
+}
+
+// step decides one triplet from its stored record b (live false when there
+// is none): the verdict, and the record to store. It must stay quick and
+// must not call the store: with a store.Updater it runs under the key's
+// lock.
+func (g *Check) step(c *engine.Call, net string, b []byte, live bool) outcome {
+	now := c.Now.Unix()
+	delay := int64(g.cfg.Delay.D() / time.Second)
+	window := int64(g.cfg.RetryWindow.D() / time.Second)
+	var t triplet
+	found := false
+	if live {
+		// A value that does not decode starts over, replacing it.
+		t, found = decodeTriplet(b)
+	}
+	o := outcome{first: t.first}
+	switch {
+	case found && t.passed != 0:
+		// Known and passed before: no delay. Refresh its age at most
+		// hourly; max_age counts from the last mail.
+		o.v = g.trusted(c, policy.Verdict{Reason: ReasonKnown})
+		if now-t.passed >= 3600 {
+			o.next, o.expire = triplet{t.first, now}.encode(), c.Now.Add(g.cfg.MaxAge.D())
+		}
+	case found && now-t.first < delay:
+		o.v = g.deferFor(delay-(now-t.first), ReasonRetryTooEarly)
+	case found && now-t.first <= window:
+		o.v = g.pass(c, now-t.first)
+		o.next, o.expire = triplet{t.first, now}.encode(), c.Now.Add(g.cfg.MaxAge.D())
+	default:
+		reason := ReasonNewTriplet
+		if found {
+			reason = ReasonRetryWindowOver
+		}
+		o.v = g.deferFor(delay, reason)
+		if !c.Req.DryRun && g.pendingFull(c, net, !live) {
+			g.m.PendingCapped.Inc()
+			o.v.Reason = ReasonPendingCap
+			return o
+		}
+		o.next, o.expire = triplet{first: now}.encode(), c.Now.Add(g.cfg.RetryWindow.D())
+	}
+	return o
+}
+
+// settle finishes a triplet whose new record is stored: a pass counts
+// towards the network's auto-allowlist.
+func (g *Check) settle(ctx context.Context, c *engine.Call, id identity, o outcome) (policy.Verdict, error) {
+	if o.v.Reason != ReasonPassed || c.Req.DryRun {
+		return o.v, nil
+	}
+	g.m.DelayUntilPass.Observe(float64(c.Now.Unix() - o.first))
+	if err := g.countPass(ctx, c, id.key); err != nil {
+		return policy.Verdict{}, err
+	}
+	return o.v, nil
 }
 
 // pendingFull counts a new waiting triplet for its network and reports

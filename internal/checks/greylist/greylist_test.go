@@ -10,6 +10,7 @@ import (
 
 	"github.com/tempfail/tempfail/internal/engine"
 	"github.com/tempfail/tempfail/internal/policy"
+	"github.com/tempfail/tempfail/internal/store"
 	"github.com/tempfail/tempfail/internal/store/memstore"
 )
 
@@ -23,18 +24,32 @@ type rig struct {
 
 func newRig(t *testing.T, cfg Config, ex Exemptions) *rig {
 	t.Helper()
+	return newRigOn(t, cfg, ex, nil)
+}
+
+// newRigOn is newRig with the store wrapped by wrap (nil: as it is).
+func newRigOn(t *testing.T, cfg Config, ex Exemptions, wrap func(store.Store) store.Store) *rig {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	st := memstore.NewWithClock(func() time.Time { return r.now })
 	t.Cleanup(func() { st.Close() })
+	var s store.Store = st
+	if wrap != nil {
+		s = wrap(st)
+	}
 	r.e = engine.New(engine.Options{
-		Checks: []engine.Check{New(cfg, st, ex, nil)},
+		Checks: []engine.Check{New(cfg, s, ex, nil)},
 		Now:    func() time.Time { return r.now },
 	})
 	return r
 }
+
+// casOnly hides the store's Update, as a store over the network (Redis)
+// has none: the check then takes its Get + CompareAndSwap path.
+type casOnly struct{ store.Store }
 
 func (r *rig) advance(d time.Duration) { r.now = r.now.Add(d) }
 
@@ -110,21 +125,30 @@ func TestTiming(t *testing.T) {
 			{36 * 24 * time.Hour, "", "DEFER_IF_PERMIT 4.2.0 Greylisted, retry after 300 seconds", ReasonNewTriplet},
 		}},
 	}
+	stores := []struct {
+		name string
+		wrap func(store.Store) store.Store
+	}{
+		{"update", nil},
+		{"get+cas", func(s store.Store) store.Store { return casOnly{s} }},
+	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := testConfig()
-			cfg.AutoAllowlist = 0
-			r := newRig(t, cfg, Exemptions{})
-			for i, s := range tt.steps {
-				r.advance(s.after)
-				q := first
-				q.client = s.client
-				v := r.ask(q)
-				if v.Line() != s.want || v.Reason != s.reason {
-					t.Fatalf("step %d: got %q (%s), want %q (%s)", i, v.Line(), v.Reason, s.want, s.reason)
+		for _, st := range stores {
+			t.Run(st.name+"/"+tt.name, func(t *testing.T) {
+				cfg := testConfig()
+				cfg.AutoAllowlist = 0
+				r := newRigOn(t, cfg, Exemptions{}, st.wrap)
+				for i, s := range tt.steps {
+					r.advance(s.after)
+					q := first
+					q.client = s.client
+					v := r.ask(q)
+					if v.Line() != s.want || v.Reason != s.reason {
+						t.Fatalf("step %d: got %q (%s), want %q (%s)", i, v.Line(), v.Reason, s.want, s.reason)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -461,6 +485,9 @@ func (brokenStore) Get(context.Context, string) ([]byte, time.Time, error) {
 }
 func (brokenStore) CompareAndSwap(context.Context, string, []byte, []byte, time.Time) (bool, error) {
 	return false, errBroken
+}
+func (brokenStore) Update(context.Context, string, store.UpdateFunc) error {
+	return errBroken
 }
 func (brokenStore) Incr(context.Context, string, int64, time.Time) (int64, error) {
 	return 0, errBroken

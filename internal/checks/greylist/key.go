@@ -68,13 +68,19 @@ func SenderDomain(s string) string {
 	if at < 0 {
 		return strings.ToLower(s)
 	}
-	// BATV and SRS both need a '=' in the local part.
-	if local := s[:at]; strings.IndexByte(local, '=') >= 0 {
-		if _, d, ok := unSRS(stripBATV(strings.ToLower(local))); ok {
+	if wrapped(s) {
+		if _, d, ok := unSRS(stripBATV(strings.ToLower(s[:at]))); ok {
 			return strings.ToLower(d)
 		}
 	}
 	return strings.ToLower(s[at+1:])
+}
+
+// wrapped reports whether s may carry BATV or SRS wrapping: both need a '='
+// in the local part, and most senders have none.
+func wrapped(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.IndexByte(s[:at], '=') >= 0
 }
 
 // unwrapSender removes BATV and SRS wrapping but keeps everything else,
