@@ -495,6 +495,21 @@ func (brokenStore) Incr(context.Context, string, int64, time.Time) (int64, error
 
 var errBroken = errors.New("disk I/O error")
 
+// failingUpdate reads fine but cannot write: the one-step update of the
+// triplet fails after the auto-allowlist read succeeded.
+type failingUpdate struct{ *memstore.Store }
+
+func (failingUpdate) Update(context.Context, string, store.UpdateFunc) error { return errBroken }
+
+func TestTripletUpdateErrorAnswersDunno(t *testing.T) {
+	e := engine.New(engine.Options{Checks: []engine.Check{New(testConfig(), failingUpdate{memstore.New()}, Exemptions{}, nil)}})
+	v := e.Decide(context.Background(), &policy.Request{State: policy.StateRcpt,
+		Client: netip.MustParseAddr("198.51.100.1"), Sender: "a@example.org", Recipient: "b@example.net"})
+	if v.Action != policy.Dunno || v.Reason != "internal_error" || v.Check != Name {
+		t.Fatalf("got %q %s/%s", v.Line(), v.Check, v.Reason)
+	}
+}
+
 // TestStoreErrorNeverDefersMail: with the store failing, greylisting answers
 // the engine's on_error (DUNNO by default), never a deferral or rejection,
 // and exemptions still work without the store.
